@@ -1,0 +1,335 @@
+// HTTP client for the Lark Open Platform: tenant_access_token handling and the image upload.
+// node-fetch for HTTP, formdata-node for the multipart body (streamed from disk).
+import nodeFetch, { type RequestInit, type Response } from 'node-fetch';
+import { FormData, File } from 'formdata-node';
+import { fileFromPath } from 'formdata-node/file-from-path';
+import { basename } from 'path';
+import { UploadError, isTokenError } from './larkErrors';
+import { normalizeBaseUrl } from './baseUrl';
+import { LocalCode, type ImageType } from './types';
+
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export type Credentials =
+  | { kind: 'app'; appId: string; appSecret: string }
+  | { kind: 'token'; token: string };
+
+/** One line of the request log. Never carries a token or secret. */
+export interface RequestLog {
+  method: string;
+  path: string;
+  status: number | undefined; // undefined: no HTTP answer (reset, timeout, cancel)
+  code: number | undefined;
+  logId: string | undefined;
+  durationMs: number;
+}
+
+export interface LarkClientOptions {
+  baseUrl?: string;
+  credentials: Credentials;
+  /** Per-request timeout; an upload of 10 MB on a slow link needs time. */
+  timeoutMs?: number;
+  fetch?: FetchLike;
+  now?: () => number;
+  onRequest?: (entry: RequestLog) => void;
+}
+
+/** What to upload: a file on disk, or bytes with no file (pasted data). */
+export type UploadSource =
+  | { kind: 'file'; path: string; mime: string; name?: string }
+  | { kind: 'bytes'; bytes: Uint8Array; mime: string; name: string };
+
+export interface UploadResult {
+  imageKey: string;
+  logId: string | undefined;
+}
+
+const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
+const IMAGES_PATH = '/open-apis/im/v1/images';
+const REFRESH_MARGIN_MS = 30 * 60 * 1000; // the platform issues a new token once < 30 min remain
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+interface LarkEnvelope {
+  code?: unknown;
+  msg?: unknown;
+  data?: { image_key?: unknown } | null;
+  tenant_access_token?: unknown;
+  expire?: unknown;
+  error?: { log_id?: unknown; troubleshooter?: unknown; permission_violations?: unknown; message?: unknown } | null;
+}
+
+interface HttpAnswer {
+  status: number;
+  logId: string | undefined;
+  body: LarkEnvelope;
+  headers: Response['headers'];
+}
+
+export class LarkClient {
+  readonly baseUrl: string;
+  private readonly credentials: Credentials;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: FetchLike;
+  private readonly now: () => number;
+  private readonly onRequest: ((entry: RequestLog) => void) | undefined;
+  private cached: { token: string; expiresAt: number; refreshAt: number } | undefined;
+  private inflightToken: Promise<string> | undefined;
+
+  constructor(options: LarkClientOptions) {
+    this.baseUrl = normalizeBaseUrl(options.baseUrl);
+    this.credentials = options.credentials;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.fetchImpl = options.fetch ?? (nodeFetch as FetchLike);
+    this.now = options.now ?? Date.now;
+    this.onRequest = options.onRequest;
+    if (this.credentials.kind === 'app' && (!this.credentials.appId || !this.credentials.appSecret)) {
+      throw new UploadError(LocalCode.MissingCredentials, 'App ID and App Secret are both required.');
+    }
+    if (this.credentials.kind === 'token' && !this.credentials.token) {
+      throw new UploadError(LocalCode.MissingCredentials, 'The tenant access token is empty.');
+    }
+  }
+
+  /** Identifies the budget/dedupe scope: the app (or the static token's tenant) at this origin. */
+  get scopeKey(): string {
+    const who = this.credentials.kind === 'app' ? this.credentials.appId : 'static-token';
+    return `${this.baseUrl}|${who}`;
+  }
+
+  get appId(): string | undefined {
+    return this.credentials.kind === 'app' ? this.credentials.appId : undefined;
+  }
+
+  /**
+   * A valid tenant_access_token. App credentials: cached in memory, refreshed once fewer than
+   * 30 minutes remain (the platform then issues a new one); concurrent callers share one request.
+   */
+  async getToken(signal?: AbortSignal): Promise<string> {
+    if (this.credentials.kind === 'token') return this.credentials.token;
+    const c = this.cached;
+    if (c && this.now() < c.refreshAt) return c.token;
+    if (!this.inflightToken) {
+      this.inflightToken = this.fetchToken(signal).finally(() => {
+        this.inflightToken = undefined;
+      });
+    }
+    return this.inflightToken;
+  }
+
+  /** Seconds the cached token has left, for "Test Connection" and the status bar. */
+  tokenSecondsLeft(): number | undefined {
+    return this.cached ? Math.max(0, Math.round((this.cached.expiresAt - this.now()) / 1000)) : undefined;
+  }
+
+  private forgetToken(token: string): void {
+    if (this.cached?.token === token) this.cached = undefined;
+  }
+
+  private async fetchToken(signal?: AbortSignal): Promise<string> {
+    if (this.credentials.kind !== 'app') throw new Error('unreachable');
+    const { appId, appSecret } = this.credentials;
+    const answer = await this.send('POST', TOKEN_PATH, {
+      headers: { 'Content-Type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ app_id: appId, app_secret: appSecret }),
+      signal,
+    });
+    const b = answer.body;
+    const token = b.tenant_access_token;
+    const expire = b.expire;
+    if (b.code !== 0 || typeof token !== 'string' || typeof expire !== 'number') {
+      throw this.errorFrom(answer, 'Could not get a tenant_access_token');
+    }
+    const now = this.now();
+    const ttl = expire * 1000;
+    let refreshIn = ttl - REFRESH_MARGIN_MS;
+    // Short-lived token (already < 30 min left): re-ask at most every minute, well before expiry.
+    if (refreshIn <= 0) refreshIn = Math.min(60_000, ttl / 2);
+    this.cached = { token, expiresAt: now + ttl, refreshAt: now + refreshIn };
+    return token;
+  }
+
+  /**
+   * Uploads one image. On an invalid/expired token (99991663/99991664/99991671) with app
+   * credentials, the token is refreshed once and the upload retried once.
+   */
+  async uploadImage(source: UploadSource, imageType: ImageType, signal?: AbortSignal): Promise<UploadResult> {
+    let token = await this.getToken(signal);
+    try {
+      return await this.uploadOnce(source, imageType, token, signal);
+    } catch (err) {
+      if (!(err instanceof UploadError) || !isTokenError(err.code) || this.credentials.kind !== 'app') throw err;
+      this.forgetToken(token);
+      token = await this.getToken(signal);
+      return this.uploadOnce(source, imageType, token, signal);
+    }
+  }
+
+  private async uploadOnce(source: UploadSource, imageType: ImageType, token: string, signal?: AbortSignal): Promise<UploadResult> {
+    const form = new FormData();
+    form.set('image_type', imageType);
+    if (source.kind === 'file') {
+      // fileFromPath streams from disk when the body is sent; the part's Content-Type comes from `type`.
+      const file = await fileFromPath(source.path, source.name ?? basename(source.path), { type: source.mime }).catch((e: unknown) => {
+        throw new UploadError(LocalCode.FileUnreadable, `Cannot read ${source.path}: ${(e as Error).message}`, { cause: e });
+      });
+      form.set('image', file);
+    } else {
+      form.set('image', new File([source.bytes], source.name, { type: source.mime }));
+    }
+    const answer = await this.send('POST', IMAGES_PATH, {
+      headers: { Authorization: `Bearer ${token}` },
+      body: form as unknown as RequestInit['body'],
+      signal,
+    });
+    const key = answer.body.data?.image_key;
+    if (answer.body.code !== 0 || typeof key !== 'string' || key === '') {
+      throw this.errorFrom(answer, 'Upload failed');
+    }
+    return { imageKey: key, logId: answer.logId };
+  }
+
+  /** Fetches an image this app uploaded (image_type message), e.g. to preview or verify a key. */
+  async downloadImage(imageKey: string, signal?: AbortSignal): Promise<{ bytes: Buffer; contentType: string; logId: string | undefined }> {
+    const token = await this.getToken(signal);
+    const path = `${IMAGES_PATH}/${encodeURIComponent(imageKey)}`;
+    const started = this.now();
+    const res = await this.rawFetch('GET', path, { headers: { Authorization: `Bearer ${token}` }, signal }, started);
+    const logId = logIdOf(res);
+    const contentType = res.headers.get('content-type') ?? '';
+    if (res.status === 200 && !contentType.includes('json')) {
+      const bytes = Buffer.from(await res.arrayBuffer());
+      this.log('GET', path, res.status, 0, logId, started);
+      return { bytes, contentType, logId };
+    }
+    const answer = await this.readAnswer(res, 'GET', path, started);
+    throw this.errorFrom(answer, 'Download failed');
+  }
+
+  /** "Test Connection": for app credentials, fetches a token; reports how long it is valid. */
+  async testConnection(signal?: AbortSignal): Promise<{ tokenSecondsLeft: number | undefined }> {
+    this.cached = undefined;
+    await this.getToken(signal);
+    return { tokenSecondsLeft: this.tokenSecondsLeft() };
+  }
+
+  // ---- HTTP plumbing -------------------------------------------------------------------
+
+  private async send(method: string, path: string, init: { headers: Record<string, string>; body?: RequestInit['body']; signal?: AbortSignal }): Promise<HttpAnswer> {
+    const started = this.now();
+    const res = await this.rawFetch(method, path, init, started);
+    return this.readAnswer(res, method, path, started);
+  }
+
+  private async rawFetch(method: string, path: string, init: { headers: Record<string, string>; body?: RequestInit['body']; signal?: AbortSignal }, started: number): Promise<Response> {
+    const { signal: userSignal } = init;
+    if (userSignal?.aborted) throw cancelled();
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.timeoutMs);
+    const onAbort = (): void => controller.abort();
+    userSignal?.addEventListener('abort', onAbort, { once: true });
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.baseUrl + path, {
+        method,
+        headers: init.headers,
+        body: init.body,
+        // Never follow a redirect: node-fetch keeps Authorization on a same-host redirect to
+        // another port, and a streamed body cannot be replayed anyway.
+        redirect: 'manual',
+        signal: controller.signal as RequestInit['signal'],
+      });
+    } catch (e) {
+      this.log(method, path, undefined, undefined, undefined, started);
+      if (userSignal?.aborted) throw cancelled();
+      if (timedOut) throw new UploadError(LocalCode.Timeout, `No answer from ${this.baseUrl} within ${Math.round(this.timeoutMs / 1000)} s.`);
+      if (e instanceof UploadError) throw e;
+      const err = e as { code?: string; message?: string };
+      throw new UploadError(LocalCode.NetworkError, `Network error talking to ${this.baseUrl}: ${err.code ?? err.message ?? 'unknown'}.`, { cause: e });
+    } finally {
+      clearTimeout(timer);
+      userSignal?.removeEventListener('abort', onAbort);
+    }
+    if (res.status >= 300 && res.status < 400) {
+      const location = res.headers.get('location') ?? '';
+      let where = 'another location';
+      try {
+        where = new URL(location, this.baseUrl).origin;
+      } catch {
+        /* keep the generic wording */
+      }
+      this.log(method, path, res.status, undefined, logIdOf(res), started);
+      res.body?.resume?.();
+      throw new UploadError(
+        LocalCode.RedirectRefused,
+        `The server answered HTTP ${res.status} redirecting to ${where}; redirects are not followed so credentials cannot leak. Check the base URL.`,
+        { httpStatus: res.status, logId: logIdOf(res) },
+      );
+    }
+    return res;
+  }
+
+  private async readAnswer(res: Response, method: string, path: string, started: number): Promise<HttpAnswer> {
+    const logId = logIdOf(res);
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      this.log(method, path, res.status, undefined, logId, started);
+      throw new UploadError(LocalCode.NetworkError, `Connection lost while reading the answer (HTTP ${res.status}).`, { httpStatus: res.status, logId, cause: e });
+    }
+    let body: LarkEnvelope | undefined;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed && typeof parsed === 'object') body = parsed as LarkEnvelope;
+    } catch {
+      body = undefined;
+    }
+    const code = typeof body?.code === 'number' ? body.code : undefined;
+    this.log(method, path, res.status, code, logId, started);
+    if (!body) {
+      const type = (res.headers.get('content-type') ?? 'unknown type').split(';')[0];
+      throw new UploadError(
+        LocalCode.BadResponse,
+        `Unexpected answer from ${this.baseUrl}: HTTP ${res.status} ${res.statusText || ''} (${type}, not Lark JSON).`.replace(/\s+\(/, ' ('),
+        { httpStatus: res.status, logId },
+      );
+    }
+    return { status: res.status, logId, body, headers: res.headers };
+  }
+
+  private errorFrom(answer: HttpAnswer, what: string): UploadError {
+    const b = answer.body;
+    const logId = typeof b.error?.log_id === 'string' ? b.error.log_id : answer.logId;
+    const troubleshooter = typeof b.error?.troubleshooter === 'string' ? b.error.troubleshooter : undefined;
+    const violations = Array.isArray(b.error?.permission_violations) ? (b.error?.permission_violations as unknown[]) : undefined;
+    const reset = Number(answer.headers.get('x-ogw-ratelimit-reset'));
+    const retryAfterMs = Number.isFinite(reset) && reset > 0 ? reset * 1000 : undefined;
+    if (typeof b.code !== 'number' || b.code === 0) {
+      return new UploadError(LocalCode.BadResponse, `${what}: HTTP ${answer.status} without the expected fields.`, { httpStatus: answer.status, logId });
+    }
+    const msg = typeof b.msg === 'string' && b.msg ? b.msg : `code ${b.code}`;
+    return new UploadError(b.code, `${what}: ${msg}`, {
+      logId,
+      httpStatus: answer.status,
+      retryAfterMs,
+      troubleshooter,
+      permissionViolations: violations,
+    });
+  }
+
+  private log(method: string, path: string, status: number | undefined, code: number | undefined, logId: string | undefined, started: number): void {
+    this.onRequest?.({ method, path: path.replace(/\/images\/[^/]+$/, '/images/:image_key'), status, code, logId, durationMs: this.now() - started });
+  }
+}
+
+function logIdOf(res: Response): string | undefined {
+  return res.headers.get('x-tt-logid') ?? res.headers.get('x-request-id') ?? undefined;
+}
+
+function cancelled(): UploadError {
+  return new UploadError(LocalCode.Cancelled, 'Cancelled.');
+}

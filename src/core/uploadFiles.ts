@@ -1,0 +1,129 @@
+// The whole pipeline for a batch of files: validate all -> dedupe -> schedule uploads.
+// Used by the CLI and by every gesture of the extension, so they behave the same.
+import { resolve } from 'path';
+import { validateImageFiles } from './validate';
+import { DedupeIndex, hashFile } from './dedupe';
+import type { LarkClient } from './larkClient';
+import type { UploadScheduler } from './scheduler';
+import { UploadError } from './larkErrors';
+import { LocalCode, type ImageInfo, type ImageType } from './types';
+
+export type FileOutcome =
+  | {
+      file: string; // as given by the caller
+      ok: true;
+      imageKey: string;
+      logId: string | undefined;
+      info: ImageInfo;
+      /** true when the key came from the dedupe index (or an identical file earlier in the batch). */
+      deduped: boolean;
+      attempts: number;
+    }
+  | {
+      file: string;
+      ok: false;
+      code: number;
+      message: string;
+      logId: string | undefined;
+      stage: 'validate' | 'upload';
+      info: ImageInfo | undefined;
+      attempts: number;
+    };
+
+export interface UploadFilesOptions {
+  client: LarkClient;
+  scheduler: UploadScheduler;
+  imageType: ImageType;
+  dedupe?: DedupeIndex;
+  /** Upload even when the dedupe index knows the bytes. */
+  force?: boolean;
+  signal?: AbortSignal;
+  /** After each file's outcome is known (validation failures first, then uploads as they finish). */
+  onProgress?: (done: number, total: number, outcome: FileOutcome, index: number) => void;
+}
+
+export async function uploadFiles(files: readonly string[], options: UploadFilesOptions): Promise<FileOutcome[]> {
+  const { client, scheduler, imageType, dedupe, signal } = options;
+  const outcomes = new Array<FileOutcome>(files.length);
+  let done = 0;
+  const settle = (index: number, outcome: FileOutcome): void => {
+    outcomes[index] = outcome;
+    done++;
+    options.onProgress?.(done, files.length, outcome, index);
+  };
+
+  const validations = await validateImageFiles(files.map((f) => resolve(f)), imageType);
+  const valid: { index: number; info: ImageInfo }[] = [];
+  validations.forEach((v, index) => {
+    if (v.ok) valid.push({ index, info: v.info });
+    else
+      settle(index, { file: files[index], ok: false, code: v.code, message: v.message, logId: undefined, stage: 'validate', info: undefined, attempts: 0 });
+  });
+
+  // Group identical content so it is uploaded once; answer from the index when it knows it.
+  const groups = new Map<string, { key: string | undefined; members: { index: number; info: ImageInfo }[] }>();
+  for (const item of valid) {
+    let groupKey = `path:${item.info.path}`;
+    let dedupeKey: string | undefined;
+    if (dedupe) {
+      try {
+        dedupeKey = DedupeIndex.keyFor(await hashFile(item.info.path, signal), imageType, client.scopeKey);
+        groupKey = dedupeKey;
+      } catch (e) {
+        if (signal?.aborted) break;
+        settle(item.index, failed(files[item.index], item.info, new UploadError(LocalCode.FileUnreadable, `Cannot read ${files[item.index]}: ${(e as Error).message}`), 'validate'));
+        continue;
+      }
+    }
+    const group = groups.get(groupKey) ?? { key: dedupeKey, members: [] };
+    group.members.push(item);
+    groups.set(groupKey, group);
+  }
+
+  const pending: { key: string | undefined; members: { index: number; info: ImageInfo }[] }[] = [];
+  for (const group of groups.values()) {
+    const known = dedupe && group.key && !options.force ? await dedupe.lookup(group.key) : undefined;
+    if (known) {
+      for (const m of group.members) settle(m.index, { file: files[m.index], ok: true, imageKey: known, logId: undefined, info: m.info, deduped: true, attempts: 0 });
+    } else {
+      pending.push(group);
+    }
+  }
+
+  await scheduler.run(
+    pending.map((group) => (jobSignal: AbortSignal) => {
+      const { info } = group.members[0];
+      return client.uploadImage({ kind: 'file', path: info.path, mime: info.mime }, imageType, jobSignal);
+    }),
+    {
+      signal,
+      onSettled: (i, outcome) => {
+        const group = pending[i];
+        if (outcome.ok && dedupe && group.key) {
+          // A store that fails to persist costs a future re-upload, never this result.
+          dedupe.remember(group.key, outcome.value.imageKey).catch(() => undefined);
+        }
+        group.members.forEach((m, position) => {
+          if (outcome.ok) {
+            settle(m.index, { file: files[m.index], ok: true, imageKey: outcome.value.imageKey, logId: outcome.value.logId, info: m.info, deduped: position > 0, attempts: outcome.attempts });
+          } else {
+            settle(m.index, failed(files[m.index], m.info, outcome.error, 'upload', outcome.attempts));
+          }
+        });
+      },
+    },
+  );
+
+  // Anything not reached (cancelled while hashing) is reported, never dropped.
+  for (let i = 0; i < files.length; i++) {
+    if (!outcomes[i]) {
+      const v = validations[i];
+      settle(i, failed(files[i], v.ok ? v.info : undefined, new UploadError(LocalCode.Cancelled, 'Cancelled.'), 'upload'));
+    }
+  }
+  return outcomes;
+}
+
+function failed(file: string, info: ImageInfo | undefined, err: UploadError, stage: 'validate' | 'upload', attempts = 0): FileOutcome {
+  return { file, ok: false, code: err.code, message: err.message, logId: err.logId, stage, info, attempts };
+}

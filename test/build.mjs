@@ -1,0 +1,67 @@
+// Bundles the extension and the CLI with esbuild (called by `npm run build` after the typecheck).
+//   node test/build.mjs         production: minified, no source maps
+//   node test/build.mjs --dev   development: not minified, with source maps
+// src/extension.ts -> dist/extension.js  (cjs, node20, `vscode` external)
+// src/cli.ts       -> dist/cli.js        (cjs, node20, `#!/usr/bin/env node`, mode 755); skipped
+//                                         with a warning while src/cli.ts does not exist
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dev = process.argv.includes('--dev');
+
+/** @type {import('esbuild').BuildOptions} */
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: !dev,
+  sourcemap: dev,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+function removeStaleMap(outfile) {
+  // a production build must not ship a map left over from an earlier --dev build
+  if (!dev) fs.rmSync(path.join(root, outfile + '.map'), { force: true });
+}
+
+async function main() {
+  const started = Date.now();
+  const built = [];
+
+  await esbuild.build({
+    ...common,
+    entryPoints: ['src/extension.ts'],
+    outfile: 'dist/extension.js',
+    external: ['vscode'],
+  });
+  removeStaleMap('dist/extension.js');
+  built.push('dist/extension.js');
+
+  if (fs.existsSync(path.join(root, 'src/cli.ts'))) {
+    await esbuild.build({
+      ...common,
+      entryPoints: ['src/cli.ts'],
+      outfile: 'dist/cli.js',
+      banner: { js: '#!/usr/bin/env node' },
+    });
+    removeStaleMap('dist/cli.js');
+    fs.chmodSync(path.join(root, 'dist/cli.js'), 0o755);
+    built.push('dist/cli.js');
+  } else {
+    console.warn('[build] warning: src/cli.ts does not exist yet; dist/cli.js not built');
+  }
+
+  console.log(`[build] ${built.join(', ')} (${dev ? 'dev' : 'production'}) in ${Date.now() - started} ms`);
+}
+
+main().catch((err) => {
+  // esbuild already printed the located errors; keep the exit code honest
+  if (!(err && Array.isArray(err.errors))) console.error(err);
+  process.exit(1);
+});

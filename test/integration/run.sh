@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Integration level: the extension's mocha suite (test/integration/suite) inside a REAL VS Code
+# extension host, offline (code-server + headless chromium; see runner.js).
+#   bash test/integration/run.sh
+# Steps: install the tools once (setup-tools.sh, outside the clone) -> npm run build (dist/) ->
+# tsc -p . (out/) -> runner.js with a temporary workspace folder. Exit code = the suite's result.
+# env: LARK_TEST_SKIP_BUILD=1 (dist/ and out/ are fresh already), LARK_DEMO_FAIL=1 (enables a
+#      deliberately failing test), plus everything runner.js reads (LARK_TEST_TOOLS, LARK_TEST_ENV_JSON,
+#      LARK_TEST_SETTINGS_JSON/FILE, LARK_TEST_SCREENSHOT_DIR, LARK_TEST_TIMEOUT_MS, LARK_TEST_VERBOSE,
+#      LARK_TEST_KEEP).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+t0=$(date +%s)
+
+LARK_TEST_TOOLS="$(bash "$here/setup-tools.sh" </dev/null | tail -n 1)"
+export LARK_TEST_TOOLS
+
+if [ -z "${LARK_TEST_SKIP_BUILD:-}" ]; then
+  [ -d node_modules/mocha ] || npm ci --no-audit --no-fund --loglevel=error </dev/null
+  npm run --silent build </dev/null
+  # no stale compiled tests from deleted sources
+  rm -rf out/test/integration/suite
+  npx --no-install tsc -p .
+fi
+[ -f out/test/integration/suite/index.js ] || { echo "[integration] out/test/integration/suite/index.js missing (build first)" >&2; exit 1; }
+[ -f dist/extension.js ] || { echo "[integration] dist/extension.js missing (npm run build)" >&2; exit 1; }
+
+# A small throwaway workspace folder.
+ws="$(mktemp -d "${TMPDIR:-/tmp}/lark-it-ws-XXXXXX")"
+trap 'rm -rf "$ws"' EXIT
+mkdir -p "$ws/images"
+printf '# Sample workspace\n\nImages for the Lark Image Upload integration tests.\n' > "$ws/README.md"
+printf 'A note that references ![logo](images/pixel.png).\n' > "$ws/notes.md"
+# 1x1 PNG
+printf 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==' \
+  | base64 -d > "$ws/images/pixel.png"
+
+echo "[integration] real VS Code (code-server) + headless chromium; prep took $(( $(date +%s) - t0 )) s" >&2
+set +e
+node "$here/runner.js" "$root" "$root/out/test/integration/suite" "$ws" </dev/null
+rc=$?
+set -e
+echo "[integration] exit $rc after $(( $(date +%s) - t0 )) s" >&2
+exit $rc

@@ -1,0 +1,78 @@
+// Small helpers for the in-host integration tests (run inside the VS Code extension host).
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { LarkImageUploadApi } from '../../../src/extension';
+
+export const EXTENSION_ID = 'lark-image-upload.lark-image-upload';
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `predicate` (sync or async) every `intervalMs` until it returns a truthy value; returns that value. */
+export async function waitFor<T>(
+  predicate: () => T | Promise<T>,
+  timeoutMs = 10000,
+  what = 'condition',
+  intervalMs = 50,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+export function getExtension(): vscode.Extension<LarkImageUploadApi> {
+  const ext = vscode.extensions.getExtension<LarkImageUploadApi>(EXTENSION_ID);
+  if (!ext) throw new Error(`extension ${EXTENSION_ID} not found`);
+  return ext;
+}
+
+/** Activates the extension (if needed) and returns what activate() returned. */
+export async function getExtensionApi(): Promise<LarkImageUploadApi> {
+  const ext = getExtension();
+  return ext.isActive ? ext.exports : await ext.activate();
+}
+
+/** True when a launcher that can take screenshots runs us (test/integration/runner.js). */
+export function canScreenshot(): boolean {
+  return !!process.env.LARK_TEST_SCREENSHOT_DIR;
+}
+
+/**
+ * Screenshot of the whole workbench (1280x800 viewport) into `$LARK_TEST_SCREENSHOT_DIR/<name>.png`.
+ * Protocol with runner.js: we write `<name>.request` (atomically); the runner takes the picture and
+ * answers with `<name>.done` or `<name>.error`. Returns the PNG path. Optional `clip` (CSS pixels)
+ * crops the picture. Throws when no runner serves requests (e.g. the desktop launcher): check
+ * canScreenshot() first.
+ */
+export async function screenshot(
+  name: string,
+  options: { clip?: { x: number; y: number; width: number; height: number }; settleMs?: number; timeoutMs?: number } = {},
+): Promise<string> {
+  const dir = process.env.LARK_TEST_SCREENSHOT_DIR;
+  if (!dir) throw new Error('LARK_TEST_SCREENSHOT_DIR is not set: this launcher cannot take screenshots');
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`bad screenshot name: ${name}`);
+  await sleep(options.settleMs ?? 300); // let the workbench paint what the test just did
+  const base = path.join(dir, name);
+  for (const ext of ['.png', '.done', '.error']) fs.rmSync(base + ext, { force: true });
+  const tmp = `${base}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify({ clip: options.clip }));
+  fs.renameSync(tmp, base + '.request');
+  const outcome = await waitFor(
+    () => (fs.existsSync(base + '.done') ? 'done' : fs.existsSync(base + '.error') ? 'error' : undefined),
+    options.timeoutMs ?? 30000,
+    `screenshot ${name}`,
+  );
+  if (outcome === 'error') {
+    const msg = fs.readFileSync(base + '.error', 'utf8').trim();
+    fs.rmSync(base + '.error', { force: true });
+    throw new Error(`screenshot ${name} failed: ${msg}`);
+  }
+  fs.rmSync(base + '.done', { force: true });
+  return base + '.png';
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `npm test`: every level of test, from a fresh clone. Installs what it needs, builds, runs
+#   1. unit tests of the vscode-free core, the stand-in Lark server, client and CLI (plain Node)
+#   2. the integration suite in a real VS Code extension host (test/integration/run.sh)
+# and ends with one line "N passed, N failed" over all levels.
+# Env: LARK_SKIP_INTEGRATION=1 runs level 1 only (quick local loop).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CI="${CI:-}"
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+if [ ! -d node_modules/mocha ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error || exit 1
+fi
+
+step "build (typecheck + esbuild bundles)"
+npm run build --silent || exit 1
+npx tsc -p . || exit 1
+
+step "fixtures"
+node out/test/fixtures/generate.js test/fixtures/generated || exit 1
+
+passed=0; failed=0; skipped=0
+counts=$(mktemp)
+
+step "unit, stand-in server, client and CLI tests (Node $(node -v))"
+LARK_TEST_COUNTS="$counts" npx mocha --ui tdd --timeout 20000 \
+  --reporter ./out/test/support/countingReporter.js 'out/test/unit/**/*.test.js'
+unit_rc=$?
+if [ -s "$counts" ]; then
+  read -r p f s < <(node -e 'const c=require(process.argv[1]);console.log(c.passed,c.failed,c.skipped)' "$counts")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+elif [ $unit_rc -ne 0 ]; then
+  failed=$((failed + 1))   # mocha died before reporting (e.g. a test file threw on load)
+fi
+[ $unit_rc -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+
+if [ "${LARK_SKIP_INTEGRATION:-}" != "1" ]; then
+  step "integration tests in a real VS Code"
+  log=$(mktemp)
+  bash test/integration/run.sh 2>&1 | tee "$log"
+  int_rc=${PIPESTATUS[0]}
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+  if [ -n "$line" ]; then
+    p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+    passed=$((passed + p)); failed=$((failed + f))
+  fi
+  if [ $int_rc -ne 0 ] && { [ -z "$line" ] || [ "$f" -eq 0 ]; }; then failed=$((failed + 1)); fi
+  rm -f "$log"
+fi
+rm -f "$counts"
+
+echo
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
+[ "$failed" -eq 0 ]

@@ -1,0 +1,283 @@
+import * as assert from 'assert';
+import {
+  ERROR_CATALOG,
+  ErrorAction,
+  README_ERRORS_URL,
+  UploadError,
+  describeError,
+  hintFor,
+  isRetryable,
+  isTokenError,
+  redact,
+} from '../../src/core/larkErrors';
+import { LocalCode } from '../../src/core/types';
+
+// Hard-coded from /work/shared/lark/upload-image-api.md and api-facts.md (not from the catalog).
+const UPLOAD_CODES = [232096, 234001, 234002, 234006, 234007, 234010, 234011, 234039, 234041, 234042];
+const DOWNLOAD_CODES = [234005, 234008];
+const GATEWAY_CODES = [
+  99991661, 99991663, 99991664, 99991665, 99991671, 99991668, 99991677, 99991672, 99991676, 99991679, 99991400, 99991401,
+  99991403, 99991662, 99991673,
+];
+const AUTH_CODES = [10003, 10014, 10015];
+const LOCAL_CODES = [9001, 9002, 9003, 9101, 9102, 9103, 9104, 9105, 9106, 9107];
+const ALL_CODES = [...UPLOAD_CODES, ...DOWNLOAD_CODES, ...GATEWAY_CODES, ...AUTH_CODES, ...LOCAL_CODES];
+
+const VALID_ACTIONS: ErrorAction[] = [
+  'retry-later',
+  'fix-file',
+  'use-file-api',
+  'check-credentials',
+  'sign-in-again',
+  'enable-bot',
+  'grant-scope',
+  'check-ip-allowlist',
+  'contact-admin',
+  'contact-support',
+  'check-network',
+  'check-settings',
+  'none',
+];
+const CJK = /[\u4e00-\u9fff]/;
+
+suite('larkErrors: catalog', () => {
+  test('every documented code is present', () => {
+    const missing = ALL_CODES.filter((c) => !ERROR_CATALOG.has(c));
+    assert.deepStrictEqual(missing, []);
+  });
+
+  test('every LocalCode from types.ts is present and categorised local', () => {
+    for (const code of Object.values(LocalCode)) {
+      const info = ERROR_CATALOG.get(code);
+      assert.ok(info, `missing local code ${code}`);
+      assert.strictEqual(info.category, 'local');
+      assert.strictEqual(info.docUrl, README_ERRORS_URL);
+    }
+    assert.deepStrictEqual([...Object.values(LocalCode)].sort(), [...LOCAL_CODES].sort());
+  });
+
+  test('catalog holds exactly the expected codes', () => {
+    assert.deepStrictEqual([...ERROR_CATALOG.keys()].sort((a, b) => a - b), [...ALL_CODES].sort((a, b) => a - b));
+  });
+
+  test('categories match the documents', () => {
+    const expect = (codes: number[], cat: string) => {
+      for (const c of codes) assert.strictEqual(ERROR_CATALOG.get(c)?.category, cat, `code ${c}`);
+    };
+    expect(UPLOAD_CODES, 'upload');
+    expect(DOWNLOAD_CODES, 'download');
+    expect(GATEWAY_CODES, 'gateway');
+    expect(AUTH_CODES, 'auth');
+    expect(LOCAL_CODES, 'local');
+  });
+
+  test('every entry is complete: title, en/zh hints, https docUrl, valid action', () => {
+    for (const [code, info] of ERROR_CATALOG) {
+      assert.strictEqual(info.code, code);
+      assert.ok(info.title.trim().length > 0, `title of ${code}`);
+      assert.ok(info.hint.en.trim().length > 0, `en hint of ${code}`);
+      assert.ok(!CJK.test(info.hint.en), `en hint of ${code} should be English`);
+      assert.ok(info.hint.zhCn.trim().length > 0, `zh hint of ${code}`);
+      assert.ok(CJK.test(info.hint.zhCn), `zh hint of ${code} has Chinese characters`);
+      assert.ok(!info.hint.en.includes('\n') && !info.hint.zhCn.includes('\n'), `one-line hints for ${code}`);
+      assert.match(info.docUrl, /^https:\/\/\S+$/, `docUrl of ${code}`);
+      assert.ok(VALID_ACTIONS.includes(info.action), `action of ${code}: ${info.action}`);
+      assert.strictEqual(typeof info.retryable, 'boolean');
+    }
+  });
+
+  test('doc links: upload codes -> upload doc, 234007 -> bot ability, 99991400 -> rate limit', () => {
+    const uploadDoc = ERROR_CATALOG.get(234001)!.docUrl;
+    assert.match(uploadDoc, /^https:\/\/open\.larksuite\.com\/.*im-v1\/image\/create$/);
+    for (const c of UPLOAD_CODES.filter((c) => c !== 234007)) assert.strictEqual(ERROR_CATALOG.get(c)!.docUrl, uploadDoc);
+    assert.match(ERROR_CATALOG.get(234007)!.docUrl, /how-to-enable-bot-ability$/);
+    assert.strictEqual(ERROR_CATALOG.get(99991400)!.docUrl, 'https://open.larksuite.com/document/ukTMukTMukTM/uUzN04SN3QjL1cDN');
+    assert.strictEqual(
+      ERROR_CATALOG.get(99991663)!.docUrl,
+      'https://open.larksuite.com/document/server-docs/getting-started/server-error-codes',
+    );
+  });
+
+  test('documented HTTP statuses', () => {
+    assert.strictEqual(ERROR_CATALOG.get(234002)!.httpStatus, 401);
+    assert.strictEqual(ERROR_CATALOG.get(234039)!.httpStatus, 400);
+    assert.strictEqual(ERROR_CATALOG.get(232096)!.httpStatus, 400);
+    assert.strictEqual(ERROR_CATALOG.get(99991400)!.httpStatus, 429);
+  });
+
+  test('actions for the notable codes', () => {
+    assert.strictEqual(describeError(234007).action, 'enable-bot');
+    assert.strictEqual(describeError(234039).action, 'use-file-api');
+    assert.strictEqual(describeError(99991672).action, 'grant-scope');
+    assert.strictEqual(describeError(99991401).action, 'check-ip-allowlist');
+    assert.strictEqual(describeError(99991400).action, 'retry-later');
+    assert.strictEqual(describeError(10015).action, 'check-credentials');
+    assert.strictEqual(describeError(9101).action, 'check-network');
+    assert.strictEqual(describeError(234006).action, 'fix-file');
+  });
+
+  test('entries are frozen', () => {
+    const info = ERROR_CATALOG.get(234039)!;
+    assert.ok(Object.isFrozen(info));
+    assert.ok(Object.isFrozen(info.hint));
+  });
+});
+
+suite('larkErrors: classification', () => {
+  test('retryable classification', () => {
+    const expected: Array<[number, boolean]> = [
+      [232096, true],
+      [99991400, true],
+      [234007, false],
+      [234039, false],
+      [234006, false],
+      [99991401, false],
+      [10015, false],
+      [9101, true],
+      [9102, true],
+      [9104, false],
+      [9001, false],
+    ];
+    for (const [code, retry] of expected) {
+      assert.strictEqual(isRetryable(code), retry, `isRetryable(${code})`);
+      assert.strictEqual(describeError(code).retryable, retry, `describeError(${code}).retryable`);
+    }
+  });
+
+  test('isTokenError: exactly 99991663, 99991664, 99991671', () => {
+    assert.ok(isTokenError(99991663));
+    assert.ok(isTokenError(99991664));
+    assert.ok(isTokenError(99991671));
+    for (const c of [99991661, 99991668, 99991677, 99991672, 99991400, 10015, 234002, 9101, 0]) {
+      assert.ok(!isTokenError(c), `not a token error: ${c}`);
+    }
+  });
+
+  test('unknown codes get a generic entry', () => {
+    const info = describeError(1234567);
+    assert.strictEqual(info.code, 1234567);
+    assert.strictEqual(info.title, 'Lark error 1234567');
+    assert.strictEqual(info.retryable, false);
+    assert.strictEqual(info.action, 'contact-support');
+    assert.ok(info.hint.en.length > 0);
+    assert.match(info.hint.zhCn, CJK);
+    assert.match(info.docUrl, /^https:\/\//);
+    assert.strictEqual(isRetryable(1234567), false);
+    assert.strictEqual(isTokenError(1234567), false);
+    assert.ok(!ERROR_CATALOG.has(1234567), 'describeError must not add to the catalog');
+  });
+
+  test('hintFor picks the language from the locale', () => {
+    const info = describeError(234039);
+    for (const loc of ['zh-cn', 'zh-CN', 'zh', 'ZH-CN', 'zh_CN']) assert.strictEqual(hintFor(234039, loc), info.hint.zhCn, loc);
+    for (const loc of ['en', 'en-US', 'de', 'ja', '', 'zhx']) assert.strictEqual(hintFor(234039, loc), info.hint.en, loc);
+    assert.match(hintFor(7777777, 'zh-cn'), CJK);
+    assert.ok(!CJK.test(hintFor(7777777, 'en')));
+  });
+});
+
+suite('larkErrors: UploadError', () => {
+  test('carries code, extras, info and retryable', () => {
+    const cause = new Error('inner');
+    const e = new UploadError(99991400, 'Upload image: too many requests', {
+      logId: '20240101ABCDEF',
+      httpStatus: 429,
+      retryAfterMs: 2000,
+      troubleshooter: 'https://open.larksuite.com/search?log_id=x',
+      permissionViolations: [{ subject: 'im:resource' }],
+      cause,
+    });
+    assert.ok(e instanceof Error);
+    assert.ok(e instanceof UploadError);
+    assert.strictEqual(e.name, 'UploadError');
+    assert.strictEqual(e.code, 99991400);
+    assert.strictEqual(e.message, 'Upload image: too many requests');
+    assert.strictEqual(e.logId, '20240101ABCDEF');
+    assert.strictEqual(e.httpStatus, 429);
+    assert.strictEqual(e.retryAfterMs, 2000);
+    assert.strictEqual(e.troubleshooter, 'https://open.larksuite.com/search?log_id=x');
+    assert.deepStrictEqual(e.permissionViolations, [{ subject: 'im:resource' }]);
+    assert.strictEqual(e.cause, cause);
+    assert.strictEqual(e.info, ERROR_CATALOG.get(99991400));
+    assert.strictEqual(e.retryable, true);
+  });
+
+  test('toJSON gives code, message and logId only', () => {
+    const e = new UploadError(234039, 'Image resolution exceeds limit.', { logId: 'LOG1', httpStatus: 400 });
+    assert.deepStrictEqual(e.toJSON(), { code: 234039, message: 'Image resolution exceeds limit.', logId: 'LOG1' });
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(e)), { code: 234039, message: 'Image resolution exceeds limit.', logId: 'LOG1' });
+    const noLog = new UploadError(LocalCode.FileNotFound, 'No such file: a.png');
+    assert.deepStrictEqual(noLog.toJSON(), { code: 9001, message: 'No such file: a.png' });
+    assert.ok(!('logId' in noLog.toJSON()));
+    assert.strictEqual(noLog.retryable, false);
+    assert.strictEqual(noLog.info.category, 'local');
+  });
+
+  test('unknown codes: generic info; retryable only on HTTP 429/5xx', () => {
+    const e = new UploadError(555555, 'odd');
+    assert.strictEqual(e.info.title, 'Lark error 555555');
+    assert.strictEqual(e.retryable, false);
+    assert.strictEqual(new UploadError(555555, 'odd', { httpStatus: 503 }).retryable, true);
+    assert.strictEqual(new UploadError(555555, 'odd', { httpStatus: 429 }).retryable, true);
+    assert.strictEqual(new UploadError(555555, 'odd', { httpStatus: 400 }).retryable, false);
+    // The catalog wins for known codes.
+    assert.strictEqual(new UploadError(234039, 'x', { httpStatus: 503 }).retryable, false);
+  });
+
+  test('message is scrubbed of token-looking strings', () => {
+    const e = new UploadError(99991663, 'Invalid access token: t-7f1bcd13fc57d46bac21793a18e560 (Bearer abc.def-123)');
+    assert.ok(!e.message.includes('t-7f1bcd13fc57d46bac21793a18e560'));
+    assert.ok(!e.message.includes('abc.def-123'));
+    assert.ok(e.message.startsWith('Invalid access token: '));
+  });
+});
+
+suite('larkErrors: redact', () => {
+  const secret = 'S3cr3tAppSecretValue';
+
+  test('removes given secrets everywhere', () => {
+    const out = redact(`secret=${secret}; again ${secret}!`, [secret]);
+    assert.ok(!out.includes(secret));
+    assert.strictEqual(out, 'secret=***; again ***!');
+  });
+
+  test('treats secrets literally (regex characters) and ignores empty ones', () => {
+    assert.strictEqual(redact('pw is a.b*c(d) ok', ['a.b*c(d)', '']), 'pw is *** ok');
+    assert.strictEqual(redact('nothing here', ['']), 'nothing here');
+  });
+
+  test('removes bearer tokens', () => {
+    const out = redact('Authorization: Bearer t-39eec8560faa3dded7971873eb649fd40e70e0f1', []);
+    assert.ok(!out.includes('39eec8560faa3dded7971873eb649fd40e70e0f1'));
+    assert.match(out, /Bearer \*\*\*/);
+    const jwt = redact('header "Bearer eyJhbGciOi.J9eyJzdWIi.abc" sent', []);
+    assert.ok(!jwt.includes('eyJhbGciOi'));
+  });
+
+  test('removes t- and u- tokens', () => {
+    const out = redact('token t-ddf4732fda4aa8a8b1639ee42e8477001d8d5f7c and u-ABCDEFGHijklmnop_1234-xyz expired', []);
+    assert.strictEqual(out, 'token *** and *** expired');
+  });
+
+  test('removes token/secret values in JSON bodies', () => {
+    const out = redact('{"app_id":"cli_a1b2","app_secret":"zzzzzzzz","tenant_access_token":"t-abcdefghijklmnopqrstuvwxyz"}', []);
+    assert.ok(!out.includes('zzzzzzzz'));
+    assert.ok(!out.includes('abcdefghijklmnopqrstuvwxyz'));
+    assert.ok(out.includes('"app_id":"cli_a1b2"'));
+  });
+
+  test('leaves normal text alone', () => {
+    const texts = [
+      'Image resolution exceeds limit. (log_id 2024010112345678ABCDEF)',
+      'Uploaded img_v2_0b1c2d3e-4f56-7890-abcd-ef1234567890 as message',
+      'a t-shirt and a u-turn; see https://open.larksuite.com/document/ukTMukTMukTM/uUzN04SN3QjL1cDN',
+      '图片分辨率超出限制，请缩小图片。',
+    ];
+    for (const t of texts) assert.strictEqual(redact(t, [secret]), t);
+  });
+
+  test('is idempotent', () => {
+    const once = redact(`Bearer t-ddf4732fda4aa8a8b1639ee42e8477001d8d5f7c ${secret}`, [secret]);
+    assert.strictEqual(redact(once, [secret]), once);
+  });
+});
