@@ -1,8 +1,8 @@
 // HTTP client for the Lark Open Platform: tenant_access_token handling and the image upload.
 // node-fetch for HTTP, formdata-node for the multipart body (streamed from disk).
 import nodeFetch, { type RequestInit, type Response } from 'node-fetch';
-import { FormData, File } from 'formdata-node';
-import { fileFromPath } from 'formdata-node/file-from-path';
+import { FormData } from 'formdata-node';
+import { createReadStream, promises as fsp } from 'fs';
 import { basename } from 'path';
 import { UploadError, isTokenError } from './larkErrors';
 import { normalizeBaseUrl } from './baseUrl';
@@ -38,6 +38,16 @@ export interface LarkClientOptions {
 export type UploadSource =
   | { kind: 'file'; path: string; mime: string; name?: string }
   | { kind: 'bytes'; bytes: Uint8Array; mime: string; name: string };
+
+/** Per-call options of requests that count against the app's budget. */
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /**
+   * Awaited right before each request is sent (after the token and the body are ready), so a
+   * rate limiter times the request itself, not its preparation. Called again for a retry.
+   */
+  beforeSend?: () => Promise<void>;
+}
 
 export interface UploadResult {
   imageKey: string;
@@ -152,34 +162,27 @@ export class LarkClient {
    * Uploads one image. On an invalid/expired token (99991663/99991664/99991671) with app
    * credentials, the token is refreshed once and the upload retried once.
    */
-  async uploadImage(source: UploadSource, imageType: ImageType, signal?: AbortSignal): Promise<UploadResult> {
-    let token = await this.getToken(signal);
+  async uploadImage(source: UploadSource, imageType: ImageType, options: RequestOptions = {}): Promise<UploadResult> {
+    let token = await this.getToken(options.signal);
     try {
-      return await this.uploadOnce(source, imageType, token, signal);
+      return await this.uploadOnce(source, imageType, token, options);
     } catch (err) {
       if (!(err instanceof UploadError) || !isTokenError(err.code) || this.credentials.kind !== 'app') throw err;
       this.forgetToken(token);
-      token = await this.getToken(signal);
-      return this.uploadOnce(source, imageType, token, signal);
+      token = await this.getToken(options.signal);
+      return this.uploadOnce(source, imageType, token, options);
     }
   }
 
-  private async uploadOnce(source: UploadSource, imageType: ImageType, token: string, signal?: AbortSignal): Promise<UploadResult> {
+  private async uploadOnce(source: UploadSource, imageType: ImageType, token: string, options: RequestOptions): Promise<UploadResult> {
     const form = new FormData();
     form.set('image_type', imageType);
-    if (source.kind === 'file') {
-      // fileFromPath streams from disk when the body is sent; the part's Content-Type comes from `type`.
-      const file = await fileFromPath(source.path, source.name ?? basename(source.path), { type: source.mime }).catch((e: unknown) => {
-        throw new UploadError(LocalCode.FileUnreadable, `Cannot read ${source.path}: ${(e as Error).message}`, { cause: e });
-      });
-      form.set('image', file);
-    } else {
-      form.set('image', new File([source.bytes], source.name, { type: source.mime }));
-    }
+    form.set('image', await StreamedFile.of(source));
+    await options.beforeSend?.();
     const answer = await this.send('POST', IMAGES_PATH, {
       headers: { Authorization: `Bearer ${token}` },
       body: form as unknown as RequestInit['body'],
-      signal,
+      signal: options.signal,
     });
     const key = answer.body.data?.image_key;
     if (answer.body.code !== 0 || typeof key !== 'string' || key === '') {
@@ -189,11 +192,12 @@ export class LarkClient {
   }
 
   /** Fetches an image this app uploaded (image_type message), e.g. to preview or verify a key. */
-  async downloadImage(imageKey: string, signal?: AbortSignal): Promise<{ bytes: Buffer; contentType: string; logId: string | undefined }> {
-    const token = await this.getToken(signal);
+  async downloadImage(imageKey: string, options: RequestOptions = {}): Promise<{ bytes: Buffer; contentType: string; logId: string | undefined }> {
+    const token = await this.getToken(options.signal);
     const path = `${IMAGES_PATH}/${encodeURIComponent(imageKey)}`;
+    await options.beforeSend?.();
     const started = this.now();
-    const res = await this.rawFetch('GET', path, { headers: { Authorization: `Bearer ${token}` }, signal }, started);
+    const res = await this.rawFetch('GET', path, { headers: { Authorization: `Bearer ${token}` }, signal: options.signal }, started);
     const logId = logIdOf(res);
     const contentType = res.headers.get('content-type') ?? '';
     if (res.status === 200 && !contentType.includes('json')) {
@@ -332,4 +336,58 @@ function logIdOf(res: Response): string | undefined {
 
 function cancelled(): UploadError {
   return new UploadError(LocalCode.Cancelled, 'Cancelled.');
+}
+
+/**
+ * The `image` part: a File as formdata-node's FormData accepts it (its File check is duck-typed),
+ * streaming from disk as the request is sent. Not formdata-node's own File/fileFromPath: their
+ * Blob.stream() closes its controller in a queued microtask, which throws an uncaught
+ * "Controller is already closed" when a request is aborted (timeout, reset, cancel) right after
+ * the last chunk was read, and that would crash the CLI or pollute the extension host.
+ */
+/**
+ * node-fetch sends a FormData through a byte ReadableStream, which TRANSFERS (detaches) the
+ * ArrayBuffer of every chunk. A small Buffer usually lives in Node's shared pool; handing it over
+ * would detach the pool under everyone else. Each chunk therefore gets its own ArrayBuffer.
+ */
+function copyOf(chunk: Uint8Array): Uint8Array {
+  return new Uint8Array(chunk); // a copy (Buffer#slice would only be a view)
+}
+
+class StreamedFile {
+  readonly [Symbol.toStringTag] = 'File';
+  private constructor(
+    readonly name: string,
+    readonly type: string,
+    readonly size: number,
+    readonly lastModified: number,
+    private readonly open: () => AsyncIterable<Uint8Array>,
+  ) {}
+
+  static async of(source: UploadSource): Promise<StreamedFile> {
+    if (source.kind === 'bytes') {
+      const { bytes } = source;
+      return new StreamedFile(source.name, source.mime, bytes.byteLength, Date.now(), async function* () {
+        yield copyOf(bytes);
+      });
+    }
+    const stat = await fsp.stat(source.path).catch((e: unknown) => {
+      throw new UploadError(LocalCode.FileUnreadable, `Cannot read ${source.path}: ${(e as Error).message}`, { cause: e });
+    });
+    const path = source.path;
+    return new StreamedFile(source.name ?? basename(path), source.mime, stat.size, stat.mtimeMs, async function* () {
+      for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) yield copyOf(chunk as Buffer);
+    });
+  }
+
+  stream(): AsyncIterable<Uint8Array> {
+    return this.open();
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of this.open()) chunks.push(chunk);
+    const all = Buffer.concat(chunks);
+    return all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  }
 }

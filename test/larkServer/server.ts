@@ -464,11 +464,10 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
   const gateway = (req: http.IncomingMessage, rec: RecordedRequest): { code: number } | AppState => {
     const auth = req.headers.authorization;
     if (auth === undefined || auth.trim() === '') return { code: 99991661 };
-    const m = /^Bearer\s+(.*)$/i.exec(auth.trim());
-    if (!m || m[1].trim() === '') {
-      return m ? { code: 99991661 } : { code: 99991671 };
-    }
-    const token = m[1].trim();
+    const m = /^Bearer(?:\s+(.*))?$/i.exec(auth.trim()); // "Bearer" alone: fetch trims "Bearer "
+    if (!m) return { code: 99991671 };
+    const token = (m[1] ?? '').trim();
+    if (token === '') return { code: 99991661 };
     if (!token.startsWith('t-') && !token.startsWith('u-')) return { code: 99991671 };
     if (token.startsWith('u-')) return { code: 99991668 };
     const st = tokens.get(token);
@@ -519,7 +518,7 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
       currentToken.set(appId, token);
       expireMs = tokenTtlMs;
     }
-    sendJson(res, rec, 200, { code: 0, msg: 'ok', tenant_access_token: token, expire: Math.floor(expireMs / 1000) });
+    sendJson(res, rec, 200, { code: 0, msg: 'ok', tenant_access_token: token, expire: Math.round(expireMs / 1000) });
   };
 
   const handleUpload = async (req: http.IncomingMessage, res: http.ServerResponse, rec: RecordedRequest, logId: string, isGone: () => boolean): Promise<void> => {

@@ -143,7 +143,7 @@ suite('core/scheduler: UploadScheduler', () => {
     const scheduler = new UploadScheduler({ concurrency: 2, limiter: new RateLimiter(1000, 100000) });
     const ac = new AbortController();
     let started = 0;
-    const jobs = Array.from({ length: 10 }, (_, i) => (signal: AbortSignal) => {
+    const jobs = Array.from({ length: 10 }, (_, i) => ({ signal }: { signal: AbortSignal }) => {
       started++;
       return new Promise<number>((resolve, reject) => {
         const t = setTimeout(() => resolve(i), 20);

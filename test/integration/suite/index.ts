@@ -38,9 +38,10 @@ export function run(): Promise<void> {
       });
     } catch (err) {
       // a test file threw while loading: nothing ran
-      write(`Error loading the test files: ${(err as Error)?.stack ?? String(err)}`);
+      const stack = (err instanceof Error && err.stack) || String(err);
+      write(`A test file failed to load: ${stack.split('\n').slice(0, 4).join('\n')}`);
       write('0 passed, 1 failed');
-      reject(err instanceof Error ? err : new Error(String(err)));
+      reject(new Error('a test file failed to load (see the report)'));
     }
   });
 }
