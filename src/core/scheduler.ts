@@ -212,6 +212,7 @@ export class UploadScheduler {
     let attempt = 0;
     for (;;) {
       attempt++;
+      if (signal.aborted) return { ok: false, error: cancelledError(), attempts: attempt - 1 };
       try {
         const value = await job({ signal, attempt, acquire: () => this.limiter.acquire(signal) });
         return { ok: true, value, attempts: attempt };
