@@ -1,0 +1,109 @@
+// The batch pipeline (validate -> dedupe -> schedule -> upload) against the stand-in server.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LarkClient } from '../../src/core/larkClient';
+import { UploadScheduler } from '../../src/core/scheduler';
+import { DedupeIndex, MemoryStore } from '../../src/core/dedupe';
+import { uploadFiles, type FileOutcome } from '../../src/core/uploadFiles';
+import { LocalCode } from '../../src/core/types';
+import { generateFixtures, type FixtureSet } from '../fixtures/generate';
+import { startLarkServer, type LarkServer } from '../larkServer/server';
+
+suite('core/uploadFiles against the stand-in server', () => {
+  let fx: FixtureSet;
+  let tmp: string;
+  let server: LarkServer;
+  let client: LarkClient;
+
+  suiteSetup(async function () {
+    this.timeout(30000);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lark-batch-'));
+    fx = await generateFixtures(path.join(tmp, 'fx'));
+  });
+  suiteTeardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  setup(async () => {
+    server = await startLarkServer();
+    client = new LarkClient({ baseUrl: server.baseUrl, credentials: { kind: 'app', appId: server.demo.appId, appSecret: server.demo.appSecret } });
+  });
+  teardown(() => server.close());
+
+  const uploads = () => server.requests.filter((r) => r.path === '/open-apis/im/v1/images');
+
+  test('invalid files never reach the network; the rest upload; outcomes in input order', async () => {
+    const files = [fx.png, fx.textAsPng, fx.jpg, fx.missing, fx.gif, fx.aDirectory, fx.empty, fx.over10MiB, fx.pngTooBig];
+    const progress: number[] = [];
+    const out = await uploadFiles(files, { client, scheduler: new UploadScheduler(), imageType: 'message', onProgress: (done) => progress.push(done) });
+    assert.deepStrictEqual(out.map((o) => o.file), files);
+    assert.deepStrictEqual(
+      out.map((o) => (o.ok ? 'ok' : o.code)),
+      ['ok', 234011, 'ok', LocalCode.FileNotFound, 'ok', LocalCode.NotAFile, 234010, 234006, 234039],
+    );
+    assert.ok(out.filter((o) => !o.ok).every((o) => !o.ok && o.stage === 'validate'));
+    assert.strictEqual(uploads().length, 3);
+    assert.deepStrictEqual(progress, files.map((_, i) => i + 1));
+    const first = out[0] as Extract<FileOutcome, { ok: true }>;
+    assert.strictEqual(first.info.format, 'png');
+    assert.ok(server.images.has(first.imageKey));
+  });
+
+  test('dedupe: identical bytes upload once per batch, never again, unless forced; image_type counts', async () => {
+    const store = new MemoryStore();
+    const dedupe = new DedupeIndex(store);
+    const scheduler = new UploadScheduler();
+    const once = await uploadFiles([fx.png, fx.symlinkToPng, fx.png, fx.jpg], { client, scheduler, imageType: 'message', dedupe });
+    assert.ok(once.every((o) => o.ok));
+    const keys = once.map((o) => (o.ok ? o.imageKey : ''));
+    assert.strictEqual(keys[0], keys[1]);
+    assert.strictEqual(keys[0], keys[2]);
+    assert.notStrictEqual(keys[0], keys[3]);
+    assert.strictEqual(uploads().length, 2);
+
+    const again = await uploadFiles([fx.png, fx.jpg], { client, scheduler, imageType: 'message', dedupe });
+    assert.deepStrictEqual(again.map((o) => o.ok && o.deduped), [true, true]);
+    assert.deepStrictEqual(again.map((o) => (o.ok ? o.imageKey : '')), [keys[0], keys[3]]);
+    assert.strictEqual(uploads().length, 2, 're-upload of known bytes makes no request');
+
+    const forced = await uploadFiles([fx.png], { client, scheduler, imageType: 'message', dedupe, force: true });
+    assert.ok(forced[0].ok && !forced[0].deduped && forced[0].imageKey !== keys[0]);
+    const avatar = await uploadFiles([fx.png], { client, scheduler, imageType: 'avatar', dedupe });
+    assert.ok(avatar[0].ok && !avatar[0].deduped);
+    assert.strictEqual(uploads().length, 4);
+  });
+
+  test('upload failures carry the Lark code and log_id; the rest of the batch lands', async () => {
+    server.injectFaults({ kind: 'code', code: 234041 });
+    const out = await uploadFiles([fx.png, fx.jpg, fx.gif], { client, scheduler: new UploadScheduler({ concurrency: 1 }), imageType: 'message' });
+    const failed = out.filter((o) => !o.ok);
+    assert.strictEqual(failed.length, 1);
+    const f = failed[0] as Extract<FileOutcome, { ok: false }>;
+    assert.strictEqual(f.code, 234041);
+    assert.strictEqual(f.stage, 'upload');
+    assert.ok(f.logId);
+    assert.strictEqual(out.filter((o) => o.ok).length, 2);
+  });
+
+  test('cancel mid-batch keeps what finished and reports every other file as cancelled', async function () {
+    this.timeout(20000);
+    await server.close();
+    server = await startLarkServer({ latencyMs: 150 });
+    client = new LarkClient({ baseUrl: server.baseUrl, credentials: { kind: 'app', appId: server.demo.appId, appSecret: server.demo.appSecret } });
+    const files = [fx.png, fx.jpg, fx.gif, fx.webp, fx.bmp, fx.tiff, fx.ico, fx.unicodeName];
+    const ac = new AbortController();
+    const out = await uploadFiles(files, {
+      client,
+      scheduler: new UploadScheduler({ concurrency: 2 }),
+      imageType: 'message',
+      signal: ac.signal,
+      onProgress: (done) => {
+        if (done === 2) ac.abort();
+      },
+    });
+    assert.strictEqual(out.length, files.length);
+    const ok = out.filter((o) => o.ok);
+    assert.ok(ok.length >= 2 && ok.length < files.length, `ok ${ok.length}`);
+    for (const o of ok) assert.ok(o.ok && server.images.has(o.imageKey), 'every reported key exists on the server');
+    assert.ok(out.filter((o) => !o.ok).every((o) => !o.ok && o.code === LocalCode.Cancelled));
+  });
+});
