@@ -1,24 +1,59 @@
-// Minimal extension entry (placeholder until the full extension replaces it).
-// Activation happens only through contributions (package.json `activationEvents: []`).
+// activate() only wires services and registrations; the behaviour lives in src/vscode/* and src/core/*.
 import * as vscode from 'vscode';
+import { StateKey } from './constants';
+import { UploadHistory } from './core/history';
+import { UploadLog } from './vscode/log';
+import { readSettings } from './vscode/settings';
+import { CredentialStore } from './vscode/credentials';
+import { LarkSession } from './vscode/session';
+import { registerAccountCommands } from './vscode/account';
+import { registerStatusBar } from './vscode/statusBar';
+import { UploadDiagnostics } from './vscode/diagnostics';
+import { MementoKeyValueStore, mementoHistoryStorage } from './vscode/state';
+import { registerUploadsView } from './vscode/uploadsView';
+import { registerUploadCommands } from './vscode/commands';
+import { uploadUris, type UploadOptions, type UploadSummary } from './vscode/upload';
 
-/** What `activate()` returns: other extensions and the integration tests read it. */
+/** What `activate()` returns: for other extensions and the integration tests. */
 export interface LarkImageUploadApi {
   readonly version: string;
+  readonly history: UploadHistory;
+  readonly session: LarkSession;
+  readonly diagnostics: vscode.DiagnosticCollection;
+  uploadFiles(uris: readonly vscode.Uri[], options?: UploadOptions): Promise<UploadSummary | undefined>;
 }
 
 export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
   const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '');
+  const log = new UploadLog();
+  const credentials = new CredentialStore(context.secrets);
+  const session = new LarkSession(credentials, log, () => readSettings());
+  const diagnostics = new UploadDiagnostics();
+  const history = new UploadHistory(mementoHistoryStorage(context.globalState, StateKey.History));
+  const dedupeStore = new MementoKeyValueStore(context.globalState, StateKey.DedupeIndex);
+  const services = { session, history, diagnostics, log, dedupeStore };
+  const uploadsView = registerUploadsView(history);
+
   context.subscriptions.push(
-    vscode.commands.registerCommand('larkImageUpload.showVersion', () => {
-      // Not awaited: the command must return at once, even when nobody closes the message.
-      void vscode.window.showInformationMessage(`Lark Image Upload ${version}`);
-      return version;
-    }),
+    log,
+    credentials,
+    session,
+    diagnostics,
+    uploadsView.disposable,
+    registerAccountCommands(session, credentials, log),
+    registerStatusBar(session),
+    registerUploadCommands(services, uploadsView.view),
   );
-  return { version };
+
+  return {
+    version,
+    history,
+    session,
+    diagnostics: diagnostics.collection,
+    uploadFiles: (uris, options) => uploadUris(uris, services, options),
+  };
 }
 
 export function deactivate(): void {
-  // nothing to clean up: everything is in context.subscriptions
+  // everything is disposed through context.subscriptions
 }

@@ -3,6 +3,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { Command } from '../../../src/constants';
 import { EXTENSION_ID, canScreenshot, getExtension, getExtensionApi, screenshot } from './helpers';
 
 interface PackageJson {
@@ -36,9 +37,11 @@ suite('Activation (real VS Code extension host)', () => {
     assert.deepStrictEqual(missing, [], `contributed but not registered: ${missing.join(', ')}`);
   });
 
-  test('larkImageUpload.showVersion returns the package version', async () => {
-    const version = await vscode.commands.executeCommand<string>('larkImageUpload.showVersion');
-    assert.strictEqual(version, pkg.version);
+  test('ids live in one place: src/constants Command matches the manifest exactly; no * activation', () => {
+    const contributed = (pkg.contributes?.commands ?? []).map((c) => c.command).sort();
+    assert.deepStrictEqual(contributed, Object.values(Command).sort());
+    const events = (pkg as unknown as { activationEvents?: string[] }).activationEvents ?? [];
+    assert.ok(!events.includes('*'), 'activation must come from contributions only');
   });
 
   test('activate() returns the API object', async () => {

@@ -1,0 +1,62 @@
+// Every id the manifest and the code share, in one place (package.json must match; a test checks it).
+
+export const EXTENSION_ID = 'lark-image-upload.lark-image-upload';
+
+export const Command = {
+  SignIn: 'larkImageUpload.signIn',
+  SetToken: 'larkImageUpload.setToken',
+  SignOut: 'larkImageUpload.signOut',
+  TestConnection: 'larkImageUpload.testConnection',
+  UploadImages: 'larkImageUpload.uploadImages',
+  UploadAndInsert: 'larkImageUpload.uploadAndInsert',
+  ShowLog: 'larkImageUpload.showLog',
+  // uploads view: item actions
+  InsertKey: 'larkImageUpload.insertKey',
+  CopyKey: 'larkImageUpload.copyKey',
+  RevealFile: 'larkImageUpload.revealFile',
+  UploadAgain: 'larkImageUpload.uploadAgain',
+  RemoveEntry: 'larkImageUpload.removeEntry',
+  // uploads view: title actions
+  ClearHistory: 'larkImageUpload.clearHistory',
+} as const;
+export type CommandId = (typeof Command)[keyof typeof Command];
+
+export const VIEW_CONTAINER_ID = 'larkImageUpload';
+export const UPLOADS_VIEW_ID = 'larkImageUpload.uploads';
+
+export const ContextKey = {
+  SignedIn: 'larkImageUpload.signedIn',
+  HasUploads: 'larkImageUpload.hasUploads',
+} as const;
+
+/** contextValue of uploads-view items (menus key on it with `viewItem == ...`). */
+export const ViewItem = {
+  Uploaded: 'upload.ok',
+  Failed: 'upload.failed',
+} as const;
+
+export const CONFIG_SECTION = 'larkImageUpload';
+export const Setting = {
+  Region: 'region',
+  CustomBaseUrl: 'customBaseUrl',
+  ImageType: 'imageType',
+  InsertTemplate: 'insertTemplate',
+  CustomTemplate: 'customTemplate',
+  Dedupe: 'dedupe',
+  Concurrency: 'concurrency',
+} as const;
+
+export const SecretKey = {
+  Credentials: 'larkImageUpload.credentials',
+} as const;
+
+export const StateKey = {
+  History: 'larkImageUpload.history.v1',
+  DedupeIndex: 'larkImageUpload.dedupe.v1',
+} as const;
+
+export const OUTPUT_CHANNEL_NAME = 'Lark Image Upload';
+export const DIAGNOSTIC_SOURCE = 'Lark Image Upload';
+
+/** Extensions offered in the explorer menu; validation decides from the bytes anyway. */
+export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'gif', 'webp', 'tif', 'tiff', 'bmp', 'ico'] as const;

@@ -1,0 +1,259 @@
+// The uploads history shown in the sidebar: one record per file (or pasted image) and target,
+// newest first, bounded, persisted through an injected storage (globalState in the extension,
+// a memory fake in tests).
+import { randomUUID } from 'crypto';
+import type { ImageType } from './types';
+
+export interface UploadRecord {
+  /** Stable unique id. */
+  id: string;
+  /** Absolute fs path; undefined for pasted bytes. */
+  filePath?: string;
+  fileName: string;
+  ok: boolean;
+  /** When ok. */
+  imageKey?: string;
+  /** When failed. */
+  code?: number;
+  message?: string;
+  logId?: string;
+  size?: number;
+  width?: number;
+  height?: number;
+  format?: string;
+  imageType: ImageType;
+  /** ms epoch */
+  at: number;
+  baseUrl: string;
+  appId?: string;
+}
+
+export interface HistoryStorage {
+  get(): unknown;
+  set(value: unknown): Thenable<void> | Promise<void> | void;
+}
+
+/** What is written to storage. */
+export interface StoredHistory {
+  version: 1;
+  records: UploadRecord[];
+}
+
+export const HISTORY_VERSION = 1;
+export const DEFAULT_HISTORY_LIMIT = 500;
+
+type NewRecord = Omit<UploadRecord, 'id' | 'at'> & { at?: number };
+
+const OPTIONAL_STRINGS = ['filePath', 'imageKey', 'message', 'logId', 'format', 'appId'] as const;
+const OPTIONAL_NUMBERS = ['code', 'size', 'width', 'height'] as const;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A loose check for command arguments (tree items hand the record itself to commands). */
+export function isUploadRecord(value: unknown): value is UploadRecord {
+  return toRecord(value) !== undefined;
+}
+
+/**
+ * A clean copy of a stored record, or undefined when it is unusable. Required fields must be
+ * right; optional fields of the wrong type are dropped rather than losing the whole record.
+ */
+function toRecord(value: unknown): UploadRecord | undefined {
+  if (!isObject(value)) return undefined;
+  const { id, fileName, ok, imageType, at, baseUrl } = value;
+  if (typeof id !== 'string' || id === '') return undefined;
+  if (typeof fileName !== 'string') return undefined;
+  if (typeof ok !== 'boolean') return undefined;
+  if (imageType !== 'message' && imageType !== 'avatar') return undefined;
+  if (typeof at !== 'number' || !Number.isFinite(at)) return undefined;
+  if (typeof baseUrl !== 'string') return undefined;
+  if (ok && (typeof value.imageKey !== 'string' || value.imageKey === '')) return undefined;
+  const record: UploadRecord = { id, fileName, ok, imageType, at, baseUrl };
+  for (const k of OPTIONAL_STRINGS) {
+    const v = value[k];
+    if (typeof v === 'string' && v !== '') record[k] = v;
+  }
+  for (const k of OPTIONAL_NUMBERS) {
+    const v = value[k];
+    if (typeof v === 'number' && Number.isFinite(v)) record[k] = v;
+  }
+  return Object.freeze(record);
+}
+
+/**
+ * Two records with the same identity are the same entry (the newer replaces the older): the same
+ * file (or, for pasted bytes, the same image_key) uploaded as the same image_type to the same
+ * origin and app. A pasted image that failed has no identity: each such failure is its own entry.
+ */
+function identityOf(r: UploadRecord): string | undefined {
+  const subject = r.filePath !== undefined ? `file:${r.filePath}` : r.imageKey !== undefined ? `key:${r.imageKey}` : undefined;
+  return subject === undefined ? undefined : JSON.stringify([subject, r.imageType, r.baseUrl, r.appId ?? '']);
+}
+
+/** Newest first (stable for equal times), no duplicate ids or identities, at most `limit`. */
+function normalize(records: readonly UploadRecord[], limit: number): UploadRecord[] {
+  const sorted = records
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => b.r.at - a.r.at || a.i - b.i)
+    .map((x) => x.r);
+  const ids = new Set<string>();
+  const identities = new Set<string>();
+  const out: UploadRecord[] = [];
+  for (const r of sorted) {
+    if (out.length >= limit) break;
+    if (ids.has(r.id)) continue;
+    const identity = identityOf(r);
+    if (identity !== undefined && identities.has(identity)) continue;
+    ids.add(r.id);
+    if (identity !== undefined) identities.add(identity);
+    out.push(r);
+  }
+  return out;
+}
+
+/** Never throws: anything unusable in storage reads as "no records". */
+function parseStored(value: unknown, limit: number): UploadRecord[] {
+  let items: unknown;
+  try {
+    if (Array.isArray(value)) items = value; // tolerate a bare array
+    else if (isObject(value) && Array.isArray(value.records)) items = value.records;
+    if (!Array.isArray(items)) return [];
+    const records: UploadRecord[] = [];
+    for (const item of items) {
+      const r = toRecord(item);
+      if (r) records.push(r);
+    }
+    return normalize(records, limit);
+  } catch {
+    return []; // e.g. a getter that throws on a hostile object
+  }
+}
+
+export class UploadHistory {
+  private records: UploadRecord[];
+  private readonly limit: number;
+  private readonly listeners = new Set<() => void>();
+  /** Tail of the write queue: every mutation runs after the previous one has been written. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly storage: HistoryStorage,
+    limit: number = DEFAULT_HISTORY_LIMIT,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.limit = Number.isFinite(limit) && limit >= 1 ? Math.floor(limit) : DEFAULT_HISTORY_LIMIT;
+    this.records = this.read();
+  }
+
+  /** Newest first. */
+  list(): readonly UploadRecord[] {
+    return this.records;
+  }
+
+  get(id: string): UploadRecord | undefined {
+    return this.records.find((r) => r.id === id);
+  }
+
+  /** The newest successful upload that produced `imageKey`. */
+  findByKey(imageKey: string): UploadRecord | undefined {
+    return this.records.find((r) => r.ok && r.imageKey === imageKey);
+  }
+
+  /** Every entry of that file (one per image_type / origin / app), newest first. */
+  findByFile(filePath: string): UploadRecord[] {
+    return this.records.filter((r) => r.filePath === filePath);
+  }
+
+  /**
+   * Adds a record (newest first); an older entry with the same identity (file or pasted key,
+   * image_type, origin, app) is replaced. Resolves with the stored record once it is written;
+   * rejects with a TypeError when the record is malformed (e.g. ok without an image_key).
+   */
+  add(input: NewRecord): Promise<UploadRecord> {
+    const record = toRecord({ ...input, id: randomUUID(), at: input.at ?? this.now() });
+    if (!record) return Promise.reject(new TypeError('UploadHistory.add: malformed upload record'));
+    return this.mutate((records) => ({ records: [record, ...records], result: record }));
+  }
+
+  /** Resolves with the removed record, or undefined when there was none with that id. */
+  remove(id: string): Promise<UploadRecord | undefined> {
+    return this.mutate((records) => {
+      const removed = records.find((r) => r.id === id);
+      return removed ? { records: records.filter((r) => r !== removed), result: removed } : { result: undefined };
+    });
+  }
+
+  /** Resolves with what was removed. */
+  clear(): Promise<readonly UploadRecord[]> {
+    return this.mutate((records) => (records.length ? { records: [], result: records } : { result: [] }));
+  }
+
+  /** Re-reads storage (e.g. after another window wrote); notifies listeners when it changed. */
+  reload(): void {
+    this.replace(this.read());
+  }
+
+  onDidChange(listener: () => void): { dispose(): void } {
+    // a wrapper, so the same function can subscribe twice and dispose independently
+    const wrapped = (): void => listener();
+    this.listeners.add(wrapped);
+    return { dispose: () => void this.listeners.delete(wrapped) };
+  }
+
+  private read(): UploadRecord[] {
+    let value: unknown;
+    try {
+      value = this.storage.get();
+    } catch {
+      return [];
+    }
+    return parseStored(value, this.limit);
+  }
+
+  /**
+   * Serialized read-modify-write. Each step starts from what storage holds now (another window
+   * may have written since), so neither a concurrent call here nor another window's write is lost.
+   * `change` returns no `records` when there is nothing to write.
+   */
+  private mutate<T>(change: (records: UploadRecord[]) => { records?: UploadRecord[]; result: T }): Promise<T> {
+    const step = this.queue.then(async () => {
+      this.replace(this.read());
+      const { records, result } = change(this.records);
+      if (records) {
+        this.replace(normalize(records, this.limit));
+        const stored: StoredHistory = { version: HISTORY_VERSION, records: [...this.records] };
+        await this.storage.set(stored);
+      }
+      return result;
+    });
+    this.queue = step.catch(() => undefined); // a failed write must not stall later ones
+    return step;
+  }
+
+  private replace(fresh: UploadRecord[]): void {
+    if (sameRecords(this.records, fresh)) return;
+    // keep the objects callers already hold (tree selections) for entries that did not change
+    const known = new Map((this.records ?? []).map((r) => [r.id, r]));
+    this.records = fresh.map((r) => {
+      const old = known.get(r.id);
+      return old && sameRecord(old, r) ? old : r;
+    });
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch {
+        // one broken listener must not keep the others (or the write) from happening
+      }
+    }
+  }
+}
+
+function sameRecord(a: UploadRecord, b: UploadRecord): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+function sameRecords(a: readonly UploadRecord[] | undefined, b: readonly UploadRecord[]): boolean {
+  return !!a && a.length === b.length && a.every((r, i) => sameRecord(r, b[i]));
+}

@@ -1,0 +1,39 @@
+// One DiagnosticCollection: a file that failed validation or upload gets an Error on its URI with
+// the Lark code (linked to the docs), the catalog's hint and the log_id. Success, Remove and
+// Clear take it away again.
+import * as vscode from 'vscode';
+import { DIAGNOSTIC_SOURCE } from '../constants';
+import { describeError, hintFor } from '../core/larkErrors';
+
+export interface FailureInfo {
+  code: number;
+  message: string;
+  logId?: string;
+}
+
+export class UploadDiagnostics implements vscode.Disposable {
+  readonly collection = vscode.languages.createDiagnosticCollection('larkImageUpload');
+
+  setFailure(uri: vscode.Uri, failure: FailureInfo): void {
+    const info = describeError(failure.code);
+    const hint = hintFor(failure.code, vscode.env.language);
+    const parts = [`${info.title}: ${failure.message}`, hint];
+    if (failure.logId) parts.push(vscode.l10n.t('log_id: {0}', failure.logId));
+    const diagnostic = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), parts.join(' — '), vscode.DiagnosticSeverity.Error);
+    diagnostic.code = { value: failure.code, target: vscode.Uri.parse(info.docUrl) };
+    diagnostic.source = DIAGNOSTIC_SOURCE;
+    this.collection.set(uri, [diagnostic]);
+  }
+
+  clear(uri: vscode.Uri): void {
+    this.collection.delete(uri);
+  }
+
+  clearAll(): void {
+    this.collection.clear();
+  }
+
+  dispose(): void {
+    this.collection.dispose();
+  }
+}

@@ -1,0 +1,208 @@
+// The signed-in state: which LarkClient to use for the stored credentials and the configured
+// base URL. One client is kept (with its token cache) until either of them changes.
+import * as vscode from 'vscode';
+import { Command, CONFIG_SECTION, Setting } from '../constants';
+import { LarkClient } from '../core/larkClient';
+import { UploadError } from '../core/larkErrors';
+import { LocalCode } from '../core/types';
+import type { CredentialStore, StoredCredentials } from './credentials';
+import type { UploadLog } from './log';
+import type { LarkSettings } from './settings';
+
+/** A static tenant_access_token lives at most 2 h; warn once it is this old. */
+export const STATIC_TOKEN_WARN_AFTER_MS = 105 * 60 * 1000;
+export const STATIC_TOKEN_MAX_AGE_MS = 120 * 60 * 1000;
+
+/** Opens the settings editor on the region / base URL settings. */
+export function openBaseUrlSettings(): Thenable<unknown> {
+  return vscode.commands.executeCommand('workbench.action.openSettings', `${CONFIG_SECTION}.${Setting.Region}`);
+}
+
+function toBaseUrlError(e: Error): UploadError {
+  return e instanceof UploadError ? e : new UploadError(LocalCode.InsecureBaseUrl, e.message);
+}
+
+function secretsOf(c: StoredCredentials | undefined): string[] {
+  if (!c) return [];
+  return c.kind === 'app' ? [c.appSecret] : [c.token];
+}
+
+export class LarkSession implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Credentials or the effective base URL changed. */
+  readonly onDidChange: vscode.Event<void> = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private cached: { key: string; client: LarkClient } | undefined;
+  private lastBaseUrl: string;
+  /** Secrets typed in this window (e.g. a rejected App Secret): masked in the log too. */
+  private readonly typedSecrets = new Set<string>();
+  private storedSecrets: string[] = [];
+  /** savedAt of the static token we already warned about (once per token). */
+  private warnedTokenSavedAt: number | undefined;
+
+  constructor(
+    private readonly credentials: CredentialStore,
+    private readonly log: UploadLog,
+    private readonly settings: () => LarkSettings,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.lastBaseUrl = this.baseUrlSignature();
+    this.disposables.push(
+      this.changed,
+      credentials.onDidChange(() => {
+        this.cached = undefined;
+        void this.credentials.get().then((c) => this.updateMask(c));
+        this.changed.fire();
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration(`${CONFIG_SECTION}.${Setting.Region}`) && !e.affectsConfiguration(`${CONFIG_SECTION}.${Setting.CustomBaseUrl}`)) return;
+        // Only an effective change counts (a workspace value is ignored by readSettings).
+        const signature = this.baseUrlSignature();
+        if (signature === this.lastBaseUrl) return;
+        this.lastBaseUrl = signature;
+        this.cached = undefined;
+        this.changed.fire();
+      }),
+    );
+    // Mask the stored secret in the log from the start, before any request is made.
+    void this.credentials.get().then((c) => this.updateMask(c));
+  }
+
+  /** The configured origin, or the UploadError (9105) explaining why it is refused. */
+  baseUrl(): string | UploadError {
+    const { baseUrl } = this.settings();
+    return typeof baseUrl === 'string' ? baseUrl : toBaseUrlError(baseUrl);
+  }
+
+  private baseUrlSignature(): string {
+    const b = this.baseUrl();
+    return typeof b === 'string' ? b : `error:${b.message}`;
+  }
+
+  /** Adds a secret the user typed (not necessarily stored) to what the log masks. */
+  maskSecret(secret: string): void {
+    if (!secret) return;
+    this.typedSecrets.add(secret);
+    this.pushMask();
+  }
+
+  private updateMask(c: StoredCredentials | undefined): void {
+    this.storedSecrets = secretsOf(c);
+    this.pushMask();
+  }
+
+  private pushMask(): void {
+    this.log.setSecrets([...new Set([...this.storedSecrets, ...this.typedSecrets])]);
+  }
+
+  /**
+   * LarkClient for the current credentials + base URL, cached (so its token cache survives)
+   * until either changes; undefined when signed out. Throws the UploadError (9105) when the
+   * base URL setting is refused.
+   */
+  async client(): Promise<LarkClient | undefined> {
+    const stored = await this.credentials.get();
+    this.updateMask(stored);
+    if (!stored) return undefined;
+    const baseUrl = this.baseUrl();
+    if (typeof baseUrl !== 'string') throw baseUrl;
+    const key = JSON.stringify([baseUrl, stored]);
+    if (this.cached?.key === key) return this.cached.client;
+    const client = new LarkClient({
+      baseUrl,
+      credentials: stored.kind === 'app' ? { kind: 'app', appId: stored.appId, appSecret: stored.appSecret } : { kind: 'token', token: stored.token },
+      onRequest: (entry) => this.log.request(entry),
+    });
+    this.cached = { key, client };
+    return client;
+  }
+
+  /**
+   * Like client(); when signed out, offers "Sign In" / "Set Token" and returns undefined; when
+   * the base URL is refused, shows why with "Open Settings" and returns undefined.
+   */
+  async requireClient(): Promise<LarkClient | undefined> {
+    let client: LarkClient | undefined;
+    try {
+      client = await this.client();
+    } catch (e) {
+      if (!(e instanceof UploadError) || e.code !== LocalCode.InsecureBaseUrl) throw e;
+      this.showBaseUrlRefused(e);
+      return undefined;
+    }
+    if (!client) {
+      this.showSignedOut();
+      return undefined;
+    }
+    if (client.appId === undefined) void this.warnIfStaticTokenOld();
+    return client;
+  }
+
+  /** Shows why the base URL setting is refused, with "Open Settings". Not awaited by callers. */
+  showBaseUrlRefused(error: UploadError): void {
+    const openSettings = vscode.l10n.t('Open Settings');
+    void vscode.window
+      .showErrorMessage(vscode.l10n.t('The Lark base URL setting is refused: {0}', error.message), openSettings)
+      .then((choice) => (choice === openSettings ? openBaseUrlSettings() : undefined));
+  }
+
+  /** "Sign in to Lark to upload images." with "Sign In" / "Set Token". Not awaited by callers. */
+  showSignedOut(): void {
+    const signIn = vscode.l10n.t('Sign In');
+    const setToken = vscode.l10n.t('Set Token');
+    void vscode.window.showWarningMessage(vscode.l10n.t('Sign in to Lark to upload images.'), signIn, setToken).then((choice) => {
+      if (choice === signIn) return vscode.commands.executeCommand(Command.SignIn);
+      if (choice === setToken) return vscode.commands.executeCommand(Command.SetToken);
+      return undefined;
+    });
+  }
+
+  private async warnIfStaticTokenOld(): Promise<void> {
+    const stored = await this.credentials.get();
+    if (stored?.kind !== 'token' || stored.savedAt <= 0) return;
+    const age = this.now() - stored.savedAt;
+    if (age < STATIC_TOKEN_WARN_AFTER_MS || this.warnedTokenSavedAt === stored.savedAt) return;
+    this.warnedTokenSavedAt = stored.savedAt;
+    const minutes = Math.floor(age / 60_000);
+    const message =
+      age >= STATIC_TOKEN_MAX_AGE_MS
+        ? vscode.l10n.t('Your tenant access token was set {0} minutes ago; tokens last at most 2 hours, so it has probably expired. Set a new one, or sign in with App ID and Secret to have tokens refreshed automatically.', minutes)
+        : vscode.l10n.t('Your tenant access token was set {0} minutes ago and expires within 2 hours of being issued. Set a new one soon, or sign in with App ID and Secret to have tokens refreshed automatically.', minutes);
+    this.offerNewToken(message, 'warning');
+  }
+
+  /**
+   * Call when an upload failed with a token error (99991663/99991664/99991671) while a static
+   * token is in use: says the token was rejected and offers to set a new one or to sign in.
+   */
+  reportTokenRejected(): void {
+    if (this.cached && this.cached.client.appId !== undefined) return; // app credentials refresh on their own
+    this.offerNewToken(
+      vscode.l10n.t('Lark rejected the tenant access token: it has expired or is not valid. Set a new one, or sign in with App ID and Secret to have tokens refreshed automatically.'),
+      'error',
+    );
+  }
+
+  private offerNewToken(message: string, severity: 'warning' | 'error'): void {
+    const setToken = vscode.l10n.t('Set Tenant Access Token');
+    const signIn = vscode.l10n.t('Sign In');
+    const shown = severity === 'error' ? vscode.window.showErrorMessage(message, setToken, signIn) : vscode.window.showWarningMessage(message, setToken, signIn);
+    void shown.then((choice) => {
+      if (choice === setToken) return vscode.commands.executeCommand(Command.SetToken);
+      if (choice === signIn) return vscode.commands.executeCommand(Command.SignIn);
+      return undefined;
+    });
+  }
+
+  /** Short label for the status bar: the app id or "tenant token"; undefined when signed out. */
+  async label(): Promise<string | undefined> {
+    const stored = await this.credentials.get();
+    if (!stored) return undefined;
+    return stored.kind === 'app' ? stored.appId : vscode.l10n.t('tenant token');
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.cached = undefined;
+  }
+}

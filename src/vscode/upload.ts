@@ -1,0 +1,212 @@
+// The upload gesture, whatever started it (explorer, palette, editor menu, uploads view):
+// collect files -> core pipeline (validate, dedupe, schedule, upload) under a cancellable
+// progress notification -> diagnostics, history, and the keys into the editor (or clipboard).
+import * as vscode from 'vscode';
+import { IMAGE_EXTENSIONS } from '../constants';
+import { UploadScheduler, rateLimiterFor } from '../core/scheduler';
+import { DedupeIndex, type KeyValueStore } from '../core/dedupe';
+import { uploadFiles, type FileOutcome } from '../core/uploadFiles';
+import { isTokenError } from '../core/larkErrors';
+import { renderTemplate } from '../core/templates';
+import type { UploadHistory } from '../core/history';
+import { LocalCode } from '../core/types';
+import { readSettings } from './settings';
+import type { LarkSession } from './session';
+import type { UploadDiagnostics } from './diagnostics';
+import type { UploadLog } from './log';
+
+export interface UploadServices {
+  session: LarkSession;
+  history: UploadHistory;
+  diagnostics: UploadDiagnostics;
+  log: UploadLog;
+  dedupeStore: KeyValueStore;
+}
+
+export interface UploadOptions {
+  /** Where keys go; default: the active text editor at the moment of the gesture. */
+  editor?: vscode.TextEditor;
+  /** Insert keys into the editor (default true); false: only record them. */
+  insert?: boolean;
+  /** Upload even if the same bytes were uploaded before. */
+  force?: boolean;
+  /** Cancels like the notification's Cancel button (for the API and tests). */
+  signal?: AbortSignal;
+}
+
+export interface UploadSummary {
+  outcomes: FileOutcome[];
+  /** The text inserted into the editor, or copied to the clipboard; '' when nothing. */
+  text: string;
+  target: 'editor' | 'clipboard' | 'none';
+  cancelled: boolean;
+}
+
+const GLOB = `**/*.{${IMAGE_EXTENSIONS.join(',')},${IMAGE_EXTENSIONS.map((e) => e.toUpperCase()).join(',')}}`;
+
+/**
+ * What a menu handed us: the explorer passes `(uri, uris[])`, the palette nothing, the editor
+ * title/context a uri. Folders expand to the images inside, recursively, honouring files.exclude
+ * (findFiles applies it when no exclude is given).
+ */
+export async function urisFromCommandArgs(arg: unknown, args: unknown): Promise<vscode.Uri[]> {
+  const picked: vscode.Uri[] = Array.isArray(args) && args.length > 0 ? args.filter((a): a is vscode.Uri => a instanceof vscode.Uri) : arg instanceof vscode.Uri ? [arg] : [];
+  const files: vscode.Uri[] = [];
+  for (const uri of picked) {
+    let type: vscode.FileType | undefined;
+    try {
+      type = (await vscode.workspace.fs.stat(uri)).type;
+    } catch {
+      type = undefined; // missing: validation reports it as 9001 with the path
+    }
+    if (type !== undefined && type & vscode.FileType.Directory) {
+      const found = await vscode.workspace.findFiles(new vscode.RelativePattern(uri, GLOB));
+      files.push(...found.sort((a, b) => a.fsPath.localeCompare(b.fsPath)));
+    } else {
+      files.push(uri);
+    }
+  }
+  const seen = new Set<string>();
+  return files.filter((u) => (seen.has(u.toString()) ? false : (seen.add(u.toString()), true)));
+}
+
+export async function pickImages(): Promise<vscode.Uri[]> {
+  const picked = await vscode.window.showOpenDialog({
+    canSelectMany: true,
+    canSelectFiles: true,
+    canSelectFolders: false,
+    openLabel: vscode.l10n.t('Upload to Lark'),
+    title: vscode.l10n.t('Upload Images to Lark'),
+    filters: { [vscode.l10n.t('Images')]: [...IMAGE_EXTENSIONS] },
+  });
+  return picked ?? [];
+}
+
+export async function uploadUris(uris: readonly vscode.Uri[], services: UploadServices, options: UploadOptions = {}): Promise<UploadSummary | undefined> {
+  const nothing: UploadSummary = { outcomes: [], text: '', target: 'none', cancelled: false };
+  const fileUris = uris.filter((u) => u.scheme === 'file');
+  if (fileUris.length < uris.length) {
+    void vscode.window.showWarningMessage(vscode.l10n.t('Only files on disk can be uploaded; {0} item(s) skipped.', uris.length - fileUris.length));
+  }
+  if (fileUris.length === 0) return nothing;
+  const client = await services.session.requireClient();
+  if (!client) return undefined;
+  // The editor is chosen at the gesture: switching editors while uploading does not move the keys.
+  const editor = options.editor ?? vscode.window.activeTextEditor;
+  const settings = readSettings(editor?.document.uri ?? fileUris[0]);
+  const scheduler = new UploadScheduler({
+    concurrency: settings.concurrency,
+    limiter: rateLimiterFor(client.scopeKey),
+    onRetry: (_i, attempt, delayMs, err) => services.log.info(`retry ${attempt} in ${Math.round(delayMs)} ms after ${err.code}: ${err.message}`),
+  });
+  const paths = fileUris.map((u) => u.fsPath);
+  services.log.info(`upload ${paths.length} file(s) as ${settings.imageType} to ${client.baseUrl}`);
+
+  const outcomes = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: vscode.l10n.t('Uploading to Lark'),
+      cancellable: true,
+    },
+    async (progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+      if (options.signal?.aborted) controller.abort();
+      let uploaded = 0;
+      progress.report({ message: vscode.l10n.t('{0}/{1} uploaded', 0, paths.length) });
+      return uploadFiles(paths, {
+        client,
+        scheduler,
+        imageType: settings.imageType,
+        dedupe: settings.dedupe ? new DedupeIndex(services.dedupeStore) : undefined,
+        force: options.force,
+        signal: controller.signal,
+        onProgress: (_done, total, outcome) => {
+          if (outcome.ok) uploaded++;
+          progress.report({ message: vscode.l10n.t('{0}/{1} uploaded', uploaded, total), increment: 100 / total });
+        },
+      });
+    },
+  );
+
+  const cancelled = outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled);
+  await recordOutcomes(outcomes, fileUris, client.baseUrl, client.appId, settings.imageType, services);
+  if (outcomes.some((o) => !o.ok && isTokenError(o.code)) && client.appId === undefined) services.session.reportTokenRejected();
+
+  const ok = outcomes.filter((o): o is Extract<FileOutcome, { ok: true }> => o.ok);
+  let text = '';
+  let target: UploadSummary['target'] = 'none';
+  if (ok.length > 0 && options.insert !== false) {
+    const texts = ok.map((o) =>
+      renderTemplate(settings.insertTemplate, { imageKey: o.imageKey, fileName: o.info.path.split(/[\\/]/).pop() ?? '', width: o.info.width, height: o.info.height }, settings.customTemplate),
+    );
+    ({ text, target } = await insertTexts(texts, editor));
+  }
+  void announce(outcomes, ok.length, cancelled, target, services);
+  return { outcomes, text, target, cancelled };
+}
+
+async function recordOutcomes(outcomes: FileOutcome[], uris: vscode.Uri[], baseUrl: string, appId: string | undefined, imageType: 'message' | 'avatar', services: UploadServices): Promise<void> {
+  for (let i = 0; i < outcomes.length; i++) {
+    const o = outcomes[i];
+    const uri = uris[i];
+    if (!o.ok && o.code === LocalCode.Cancelled) continue; // not a failure of the file
+    const fileName = uri.path.split('/').pop() ?? o.file;
+    const common = { filePath: uri.fsPath, fileName, imageType, baseUrl, appId, size: o.info?.size, width: o.info?.width, height: o.info?.height, format: o.info?.format, logId: o.logId };
+    if (o.ok) {
+      services.diagnostics.clear(uri);
+      await services.history.add({ ...common, ok: true, imageKey: o.imageKey });
+      services.log.info(`${o.deduped ? 'reused' : 'uploaded'} ${fileName} -> ${o.imageKey}`);
+    } else {
+      services.diagnostics.setFailure(uri, { code: o.code, message: o.message, logId: o.logId });
+      await services.history.add({ ...common, ok: false, code: o.code, message: o.message });
+      services.log.warn(`failed ${fileName}: ${o.code} ${o.message}${o.logId ? ` (log_id ${o.logId})` : ''}`);
+    }
+  }
+}
+
+/**
+ * Several keys: one per cursor when the counts match, else all of them (one per line) at every
+ * cursor, as VS Code's own paste does. No usable editor: the clipboard, and we say so.
+ */
+export async function insertTexts(texts: readonly string[], editor: vscode.TextEditor | undefined): Promise<{ text: string; target: UploadSummary['target'] }> {
+  const joined = texts.join('\n');
+  const usable = editor && !editor.document.isClosed && vscode.window.visibleTextEditors.includes(editor);
+  if (usable) {
+    const selections = editor.selections;
+    const perCursor = texts.length > 1 && texts.length === selections.length;
+    const applied = await editor.edit((edit) => {
+      selections.forEach((selection, i) => edit.replace(selection, perCursor ? texts[i] : joined));
+    });
+    if (applied) return { text: joined, target: 'editor' };
+  }
+  await vscode.env.clipboard.writeText(joined);
+  return { text: joined, target: 'clipboard' };
+}
+
+async function announce(outcomes: FileOutcome[], okCount: number, cancelled: boolean, target: UploadSummary['target'], services: UploadServices): Promise<void> {
+  const failed = outcomes.filter((o) => !o.ok && o.code !== LocalCode.Cancelled).length;
+  const reused = outcomes.filter((o) => o.ok && o.deduped).length;
+  const where =
+    target === 'clipboard' ? vscode.l10n.t('No text editor was active: the keys were copied to the clipboard.') : target === 'editor' ? vscode.l10n.t('Keys inserted at the cursor.') : '';
+  if (cancelled) {
+    void vscode.window.showWarningMessage(vscode.l10n.t('Upload cancelled: {0} of {1} images uploaded.', okCount, outcomes.length) + (where ? ' ' + where : ''));
+    return;
+  }
+  if (failed > 0) {
+    const showProblems = vscode.l10n.t('Show Problems');
+    const showLog = vscode.l10n.t('Show Log');
+    const choice = await vscode.window.showErrorMessage(
+      vscode.l10n.t('{0} of {1} images could not be uploaded. See the Problems panel for each file.', failed, outcomes.length) + (okCount > 0 && where ? ' ' + where : ''),
+      showProblems,
+      showLog,
+    );
+    if (choice === showProblems) void vscode.commands.executeCommand('workbench.actions.view.problems');
+    if (choice === showLog) services.log.channel.show(true);
+    return;
+  }
+  const summary =
+    reused > 0 ? vscode.l10n.t('Uploaded {0} images to Lark ({1} already uploaded before, key reused).', okCount, reused) : vscode.l10n.t('Uploaded {0} images to Lark.', okCount);
+  void vscode.window.showInformationMessage(summary + (where ? ' ' + where : ''));
+}

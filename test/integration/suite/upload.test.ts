@@ -1,0 +1,237 @@
+// The upload gestures end to end in a real VS Code, against the stand-in Lark server started in
+// this extension host: explorer multi-select and folders, keys at the cursor, diagnostics,
+// history, dedupe, token expiry, cancel, clipboard fallback.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { Command } from '../../../src/constants';
+import type { LarkImageUploadApi } from '../../../src/extension';
+import type { UploadSummary } from '../../../src/vscode/upload';
+import { startLarkServer, type LarkServer } from '../../larkServer/server';
+import { canScreenshot, getExtension, getExtensionApi, screenshot, sleep, waitFor } from './helpers';
+
+const config = () => vscode.workspace.getConfiguration('larkImageUpload');
+
+suite('Upload (real VS Code + stand-in Lark server)', () => {
+  let api: LarkImageUploadApi;
+  let server: LarkServer;
+  let ws: string;
+  let fixtures: string;
+
+  const uploadRequests = () => server.requests.filter((r) => r.method === 'POST' && r.path === '/open-apis/im/v1/images');
+
+  /** A distinct valid PNG (fixture bytes + a tag after IEND), so dedupe does not hide uploads. */
+  function distinctPng(rel: string, tag: string): vscode.Uri {
+    const file = path.join(ws, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, Buffer.concat([fs.readFileSync(path.join(fixtures, 'png.png')), Buffer.from(`#${tag}#${Date.now()}#${Math.random()}`)]));
+    return vscode.Uri.file(file);
+  }
+  function copyFixture(name: string, rel: string): vscode.Uri {
+    const file = path.join(ws, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.copyFileSync(path.join(fixtures, name), file);
+    return vscode.Uri.file(file);
+  }
+  async function openEditor(rel: string, content: string): Promise<vscode.TextEditor> {
+    const file = path.join(ws, rel);
+    fs.writeFileSync(file, content);
+    const doc = await vscode.workspace.openTextDocument(file);
+    const editor = await vscode.window.showTextDocument(doc);
+    const end = doc.lineAt(doc.lineCount - 1).range.end;
+    editor.selection = new vscode.Selection(end, end);
+    return editor;
+  }
+  async function pointAt(s: LarkServer): Promise<void> {
+    await config().update('region', 'custom', vscode.ConfigurationTarget.Global);
+    await config().update('customBaseUrl', s.baseUrl, vscode.ConfigurationTarget.Global);
+    const signedIn = await vscode.commands.executeCommand<boolean>(Command.SignIn, { appId: s.demo.appId, appSecret: s.demo.appSecret });
+    assert.strictEqual(signedIn, true, 'sign in against the stand-in server');
+  }
+
+  suiteSetup(async function () {
+    this.timeout(60000);
+    api = await getExtensionApi();
+    server = await startLarkServer();
+    ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+    assert.ok(ws, 'the test run opens a workspace folder');
+    fixtures = path.join(getExtension().extensionPath, 'test', 'fixtures', 'generated');
+    assert.ok(fs.existsSync(path.join(fixtures, 'png.png')), 'fixtures are generated before the integration run');
+    await config().update('insertTemplate', 'raw', vscode.ConfigurationTarget.Global);
+    await pointAt(server);
+  });
+
+  suiteTeardown(async () => {
+    await server?.close();
+  });
+
+  setup(() => server.reset());
+
+  test('explorer multi-select with one invalid file: keys at the cursor, one diagnostic with the Lark code', async () => {
+    const a = distinctPng('shots/a.png', 'a');
+    const bad = copyFixture('text-as.png', 'shots/notes-as.png');
+    const b = copyFixture('jpg.jpg', 'shots/b.jpg');
+    const editor = await openEditor('keys.txt', 'keys:\n');
+    const summary = await vscode.commands.executeCommand<UploadSummary>(Command.UploadImages, a, [a, bad, b]);
+    assert.ok(summary, 'the command returns its summary');
+    assert.deepStrictEqual(summary.outcomes.map((o) => o.ok), [true, false, true]);
+    const keys = summary.outcomes.filter((o) => o.ok).map((o) => (o.ok ? o.imageKey : ''));
+    assert.strictEqual(summary.target, 'editor');
+    assert.strictEqual(editor.document.getText(), `keys:\n${keys.join('\n')}`);
+    for (const k of keys) assert.ok(server.images.has(k), `${k} exists on the server`);
+    assert.strictEqual(uploadRequests().length, 2, 'the invalid file never reached the network');
+
+    const diags = vscode.languages.getDiagnostics(bad);
+    assert.strictEqual(diags.length, 1);
+    assert.strictEqual(diags[0].severity, vscode.DiagnosticSeverity.Error);
+    const code = diags[0].code as { value: number; target: vscode.Uri };
+    assert.strictEqual(code.value, 234011);
+    assert.match(code.target.toString(), /^https:\/\//);
+    assert.deepStrictEqual(vscode.languages.getDiagnostics(a), []);
+    assert.deepStrictEqual(vscode.languages.getDiagnostics(b), []);
+
+    const history = api.history.list();
+    assert.ok(history.some((r) => r.filePath === bad.fsPath && !r.ok && r.code === 234011));
+    assert.ok(keys.every((k) => history.some((r) => r.imageKey === k)));
+  });
+
+  test('a later success clears the diagnostic; Remove clears a failure too', async () => {
+    const file = copyFixture('text-as.png', 'fix/later.png');
+    await api.uploadFiles([file], { insert: false });
+    assert.strictEqual(vscode.languages.getDiagnostics(file).length, 1);
+    fs.copyFileSync(path.join(fixtures, 'gif.gif'), file.fsPath); // the user fixes the file
+    const record = api.history.list().find((r) => r.filePath === file.fsPath);
+    assert.ok(record && !record.ok);
+    await vscode.commands.executeCommand(Command.UploadAgain, record, [record]);
+    assert.deepStrictEqual(vscode.languages.getDiagnostics(file), []);
+    const entries = api.history.findByFile(file.fsPath);
+    assert.strictEqual(entries.length, 1, 'the success replaced the failure: no duplicate entry');
+    assert.ok(entries[0].ok);
+
+    const broken = copyFixture('empty.png', 'fix/empty.png');
+    await api.uploadFiles([broken], { insert: false });
+    assert.strictEqual(vscode.languages.getDiagnostics(broken)[0]?.code && (vscode.languages.getDiagnostics(broken)[0].code as { value: number }).value, 234010);
+    const failed = api.history.findByFile(broken.fsPath)[0];
+    await vscode.commands.executeCommand(Command.RemoveEntry, failed, [failed]);
+    assert.deepStrictEqual(vscode.languages.getDiagnostics(broken), []);
+    assert.strictEqual(api.history.findByFile(broken.fsPath).length, 0);
+  });
+
+  test('folder upload: every image inside, recursively, honouring files.exclude', async () => {
+    const root = path.join(ws, 'album');
+    const inside = [distinctPng('album/one.png', '1'), distinctPng('album/deep/two.png', '2'), copyFixture('webp.webp', 'album/deep/three.webp')];
+    distinctPng('album/skipped/hidden.png', 'hidden');
+    fs.writeFileSync(path.join(root, 'readme.txt'), 'not an image');
+    await vscode.workspace.getConfiguration('files').update('exclude', { '**/skipped': true }, vscode.ConfigurationTarget.Workspace);
+    try {
+      await openEditor('album-keys.txt', '');
+      const summary = await vscode.commands.executeCommand<UploadSummary>(Command.UploadImages, vscode.Uri.file(root), [vscode.Uri.file(root)]);
+      const uploaded = summary.outcomes.map((o) => path.relative(ws, o.file)).sort();
+      assert.deepStrictEqual(uploaded, inside.map((u) => path.relative(ws, u.fsPath)).sort());
+      assert.ok(summary.outcomes.every((o) => o.ok));
+      assert.strictEqual(uploadRequests().length, 3);
+    } finally {
+      await vscode.workspace.getConfiguration('files').update('exclude', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  test('the same bytes again: no request, the key is reused', async () => {
+    const file = distinctPng('dedupe/same.png', 'same');
+    const first = await api.uploadFiles([file], { insert: false });
+    const again = await api.uploadFiles([file], { insert: false });
+    assert.ok(first?.outcomes[0].ok && again?.outcomes[0].ok);
+    assert.strictEqual(again.outcomes[0].ok && again.outcomes[0].deduped, true);
+    assert.strictEqual(first.outcomes[0].ok && again.outcomes[0].ok && again.outcomes[0].imageKey, first.outcomes[0].ok ? first.outcomes[0].imageKey : '');
+    assert.strictEqual(uploadRequests().length, 1);
+  });
+
+  test('the uploads history survives a reload of its store', async () => {
+    const before = api.history.list().map((r) => `${r.id}:${r.imageKey ?? r.code}`);
+    assert.ok(before.length >= 4);
+    api.history.reload();
+    assert.deepStrictEqual(api.history.list().map((r) => `${r.id}:${r.imageKey ?? r.code}`), before);
+    await vscode.commands.executeCommand('workbench.view.extension.larkImageUpload');
+    await waitFor(() => vscode.window.visibleTextEditors, 2000, 'workbench');
+  });
+
+  test('token expiry during a batch is survived: every file lands, one extra token request', async function () {
+    this.timeout(30000);
+    const expiring = await startLarkServer({ invalidateTokensAfterUploads: 2 });
+    try {
+      await pointAt(expiring);
+      const files = [1, 2, 3, 4, 5].map((i) => distinctPng(`expiry/${i}.png`, `exp${i}`));
+      const summary = await api.uploadFiles(files, { insert: false });
+      assert.ok(summary?.outcomes.every((o) => o.ok), JSON.stringify(summary?.outcomes));
+      assert.strictEqual(expiring.uploads(), 5);
+      assert.strictEqual(expiring.tokenRequests(), 3, 'sign-in check + first token + one refresh');
+    } finally {
+      await pointAt(server);
+      await expiring.close();
+    }
+  });
+
+  test('cancel keeps the finished uploads, inserts their keys and reports no failure', async function () {
+    this.timeout(30000);
+    await config().update('concurrency', 1, vscode.ConfigurationTarget.Global);
+    try {
+      const files = [1, 2, 3, 4, 5].map((i) => distinctPng(`cancel/${i}.png`, `c${i}`));
+      server.injectFaults({ kind: 'slow', delayMs: 0 }, { kind: 'slow', delayMs: 0 }, { kind: 'slow', delayMs: 4000 }, { kind: 'slow', delayMs: 4000 });
+      const editor = await openEditor('cancel.txt', '');
+      const controller = new AbortController();
+      const running = api.uploadFiles(files, { signal: controller.signal });
+      await waitFor(() => server.uploads() >= 2, 10000, 'two uploads');
+      await sleep(200);
+      controller.abort();
+      const summary = await running;
+      assert.ok(summary?.cancelled);
+      const ok = summary.outcomes.filter((o) => o.ok);
+      assert.strictEqual(ok.length, 2);
+      assert.strictEqual(editor.document.getText(), ok.map((o) => (o.ok ? o.imageKey : '')).join('\n'));
+      for (const f of files) assert.deepStrictEqual(vscode.languages.getDiagnostics(f), [], 'cancel is not an error');
+      assert.ok(files.slice(0, 2).every((f) => api.history.findByFile(f.fsPath).some((r) => r.ok)));
+      assert.ok(files.slice(2).every((f) => api.history.findByFile(f.fsPath).length === 0));
+    } finally {
+      await config().update('concurrency', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('with no text editor open the keys go to the clipboard', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitFor(() => vscode.window.visibleTextEditors.length === 0, 5000, 'editors closed');
+    const file = distinctPng('clip/c.png', 'clip');
+    const summary = await vscode.commands.executeCommand<UploadSummary>(Command.UploadImages, file, [file]);
+    assert.strictEqual(summary.target, 'clipboard');
+    const key = summary.outcomes[0].ok ? summary.outcomes[0].imageKey : '';
+    assert.strictEqual(await vscode.env.clipboard.readText(), key);
+  });
+
+  test('insert template: card markdown, and one key per cursor when the counts match', async () => {
+    await config().update('insertTemplate', 'cardMarkdown', vscode.ConfigurationTarget.Global);
+    try {
+      const files = [distinctPng('tpl/first.png', 't1'), distinctPng('tpl/second.png', 't2')];
+      const editor = await openEditor('tpl.md', 'A: \nB: \n');
+      editor.selections = [new vscode.Selection(0, 3, 0, 3), new vscode.Selection(1, 3, 1, 3)];
+      const summary = await vscode.commands.executeCommand<UploadSummary>(Command.UploadImages, files[0], files);
+      const keys = summary.outcomes.map((o) => (o.ok ? o.imageKey : ''));
+      assert.strictEqual(editor.document.getText(), `A: ![first](${keys[0]})\nB: ![second](${keys[1]})\n`);
+    } finally {
+      await config().update('insertTemplate', 'raw', vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('README pictures: uploads view, Problems panel, inserted keys', async function () {
+    if (!canScreenshot()) this.skip();
+    this.timeout(60000);
+    const editor = await openEditor('card.json', '{\n  "tag": "img",\n  "img_key": ""\n}\n');
+    editor.selection = new vscode.Selection(2, 14, 2, 14);
+    const good = distinctPng('screenshots/banner.png', 'banner');
+    const bad = copyFixture('gif-2001x16.gif', 'screenshots/wide.gif');
+    await vscode.commands.executeCommand(Command.UploadImages, good, [good, bad]);
+    await vscode.commands.executeCommand('workbench.view.extension.larkImageUpload');
+    await vscode.commands.executeCommand('workbench.actions.view.problems');
+    await sleep(800);
+    const png = await screenshot('readme-overview');
+    assert.ok(fs.statSync(png).size > 10000);
+  });
+});
