@@ -147,7 +147,7 @@ export class LarkClient {
     const token = b.tenant_access_token;
     const expire = b.expire;
     if (b.code !== 0 || typeof token !== 'string' || typeof expire !== 'number') {
-      throw this.errorFrom(answer, 'Could not get a tenant_access_token');
+      throw this.errorFrom(answer, 'Could not get a tenant access token');
     }
     const now = this.now();
     const ttl = expire * 1000;

@@ -16,11 +16,13 @@ export function isTemplateId(value: unknown): value is TemplateId {
   return typeof value === 'string' && (TEMPLATE_IDS as readonly string[]).includes(value);
 }
 
-/** The file's base name without its last extension ("a.b.png" -> "a.b"; ".png" stays ".png"). */
+/**
+ * The name without its last extension ("a.b.png" -> "a.b"; ".png" stays ".png"). `fileName` is a
+ * base name already: a backslash is a legal character in a POSIX file name, so no path splitting.
+ */
 export function altTextFor(fileName: string): string {
-  const base = fileName.split(/[\\/]/).pop() ?? '';
-  const dot = base.lastIndexOf('.');
-  return dot > 0 ? base.slice(0, dot) : base;
+  const dot = fileName.lastIndexOf('.');
+  return dot > 0 ? fileName.slice(0, dot) : fileName;
 }
 
 /** Card markdown link text: brackets and backslashes escaped, line breaks flattened. */

@@ -8,7 +8,7 @@ import { UploadError, describeError, hintFor, isTokenError } from '../core/larkE
 import { LocalCode } from '../core/types';
 import type { CredentialStore } from './credentials';
 import type { UploadLog } from './log';
-import { openBaseUrlSettings, type LarkSession } from './session';
+import type { LarkSession } from './session';
 
 export interface ConnectionTestResult {
   ok: boolean;
@@ -271,7 +271,7 @@ export function registerAccountCommands(session: LarkSession, credentials: Crede
       if (err.code === LocalCode.Cancelled) return { ok: false, code: err.code };
       log.warn(`Connection test failed: code=${err.code} log_id=${err.logId ?? '-'} ${err.message}`);
       if (appId === undefined && (isTokenError(err.code) || err.code === 99991661)) {
-        session.reportTokenRejected();
+        session.reportTokenRejected(err.logId);
       } else if (err.code === LocalCode.InsecureBaseUrl || err.code === LocalCode.RedirectRefused) {
         session.showBaseUrlRefused(err);
       } else {

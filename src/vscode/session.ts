@@ -173,14 +173,13 @@ export class LarkSession implements vscode.Disposable {
 
   /**
    * Call when an upload failed with a token error (99991663/99991664/99991671) while a static
-   * token is in use: says the token was rejected and offers to set a new one or to sign in.
+   * token is in use: says the token was rejected (with the log ID when given) and offers to set
+   * a new one or to sign in.
    */
-  reportTokenRejected(): void {
+  reportTokenRejected(logId?: string): void {
     if (this.cached && this.cached.client.appId !== undefined) return; // app credentials refresh on their own
-    this.offerNewToken(
-      vscode.l10n.t('Lark rejected the tenant access token: it has expired or is not valid. Set a new one, or sign in with App ID and Secret to have tokens refreshed automatically.'),
-      'error',
-    );
+    const message = vscode.l10n.t('Lark rejected the tenant access token: it has expired or is not valid. Set a new one, or sign in with App ID and Secret to have tokens refreshed automatically.');
+    this.offerNewToken(logId ? vscode.l10n.t('{0} (log ID: {1})', message, logId) : message, 'error');
   }
 
   private offerNewToken(message: string, severity: 'warning' | 'error'): void {

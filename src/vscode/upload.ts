@@ -206,7 +206,7 @@ async function announce(outcomes: FileOutcome[], okCount: number, cancelled: boo
     if (choice === showLog) services.log.channel.show(true);
     return;
   }
-  const summary =
-    reused > 0 ? vscode.l10n.t('Uploaded {0} images to Lark ({1} already uploaded before, key reused).', okCount, reused) : vscode.l10n.t('Uploaded {0} images to Lark.', okCount);
+  const uploadedText = okCount === 1 ? vscode.l10n.t('Uploaded 1 image to Lark.') : vscode.l10n.t('Uploaded {0} images to Lark.', okCount);
+  const summary = reused > 0 ? `${uploadedText} ${vscode.l10n.t('{0} reused from earlier uploads (same bytes).', reused)}` : uploadedText;
   void vscode.window.showInformationMessage(summary + (where ? ' ' + where : ''));
 }

@@ -14,7 +14,8 @@
 //                      and the extension's activity bar icon show, screenshot, stop; exit 0 on
 //                      success, 1 on failure (also env LARK_DEMO_SMOKE=1)
 //   --screenshot FILE  where the smoke screenshot goes (default: lark-demo-smoke.png in the temp dir,
-//                      which is deleted unless LARK_DEMO_KEEP=1)
+//                      which is deleted unless LARK_DEMO_KEEP=1); a second one, FILE.explorer.png
+//                      (FILE without .png), shows the sample images and the Explorer context menu
 // env: LARK_DEMO_PORT, LARK_DEMO_MOCK_PORT, LARK_DEMO_SMOKE, LARK_DEMO_KEEP, LARK_DEMO_VERBOSE,
 //      LARK_DEMO_SMOKE_TIMEOUT_MS (default 120000), LARK_DEMO_CWD (base of relative paths),
 //      LARK_TEST_TOOLS, LARK_TEST_CHROMIUM / CHROMIUM_PATH.
@@ -102,10 +103,18 @@ async function stop(code, why) {
   }
   process.exit(code);
 }
-let interrupts = 0;
+let firstSignalAt = 0;
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
-    if (++interrupts > 1) process.exit(1);  // second Ctrl+C: leave at once
+    if (firstSignalAt) {
+      // Ctrl+C under `npm run` arrives twice (from the terminal and forwarded by npm): ignore
+      // repeats within a second; a later one means "leave at once"
+      if (Date.now() - firstSignalAt < 1000) return;
+      try { if (server) process.kill(-server.pid, 'SIGKILL'); } catch { /* gone */ }
+      try { if (tmp && !KEEP) fs.rmSync(tmp, { recursive: true, force: true }); } catch { /* best effort */ }
+      process.exit(1);
+    }
+    firstSignalAt = Date.now();
     if (!opts.smoke) process.stdout.write('\n');
     stop(opts.smoke ? 1 : 0, `${sig}: stopping${mock ? ` (${mock.uploads()} uploads served)` : ''}`);
   });
@@ -265,13 +274,31 @@ async function smoke(url, shotFile, ext) {
   await step('the extension\'s activity bar item ("Lark Images") did not show', () =>
     page.waitForSelector(icon, { timeout: left() }));
   log(`"Lark Images" activity bar item shown after ${Date.now() - started} ms`);
-  // open the view container, and let the explorer show the sample images in the same shot
+  fs.mkdirSync(path.dirname(shotFile), { recursive: true });
+  // extra (warning only): the sample images in the Explorer with the context menu of one open,
+  // which should offer the extension's "Upload Images…"
+  const explorerShot = shotFile.replace(/(\.png)?$/i, '.explorer.png');
+  try {
+    // the Explorer is usually open already (clicking its icon then would close the side bar)
+    if (!(await page.isVisible('.explorer-folders-view'))) await page.click('.part.activitybar [aria-label^="Explorer"]');
+    const row = (name) => `.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`;
+    await page.click(row('images'), { timeout: 15000 });
+    await page.click(row('logo.png'), { button: 'right', timeout: 15000 });
+    await page.waitForSelector('.monaco-menu .action-label:text-is("Upload Images…")', { timeout: 10000 });
+    await page.screenshot({ path: explorerShot, animations: 'disabled', caret: 'hide' });
+    log(`Explorer context menu offers "Upload Images…"; screenshot: ${explorerShot}`);
+  } catch (e) {
+    log(`warning: Explorer check failed (${String((e && e.message) || e).split('\n')[0]})`);
+    try { await page.screenshot({ path: explorerShot }); log(`screenshot: ${explorerShot}`); } catch { /* ignore */ }
+  }
+  await page.keyboard.press('Escape');
+  // the main screenshot: the extension's view container opened
   await step('opening the Lark Images view', async () => {
     await page.click(icon);
     await page.waitForSelector('.part.sidebar .composite.title :text-matches("Lark Images", "i")', { timeout: left() });
   });
+  await page.mouse.move(700, 400);  // no hover tooltip in the shot
   await page.waitForTimeout(1500);  // welcome view / tree render
-  fs.mkdirSync(path.dirname(shotFile), { recursive: true });
   await page.screenshot({ path: shotFile, animations: 'disabled', caret: 'hide' });
   log(`screenshot: ${shotFile}`);
   for (const e of extErrors) log(`warning: extension error in the browser console: ${e.slice(0, 300)}`);

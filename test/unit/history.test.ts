@@ -1,0 +1,420 @@
+import * as assert from 'assert';
+import { UploadHistory, isUploadRecord, type HistoryStorage, type UploadRecord } from '../../src/core/history';
+
+/** Like globalState: a JSON round trip, the value is visible to get() only once set() resolved. */
+class MemoryStorage implements HistoryStorage {
+  value: unknown;
+  writes = 0;
+  delayMs = 0;
+  failNext = false;
+  constructor(initial?: unknown) {
+    this.value = initial;
+  }
+  get(): unknown {
+    return this.value === undefined ? undefined : JSON.parse(JSON.stringify(this.value));
+  }
+  async set(value: unknown): Promise<void> {
+    const copy = JSON.parse(JSON.stringify(value)) as unknown;
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    else await Promise.resolve();
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('disk full');
+    }
+    this.value = copy;
+    this.writes++;
+  }
+  get stored(): { version: number; records: UploadRecord[] } {
+    return this.value as { version: number; records: UploadRecord[] };
+  }
+}
+
+function clock(start = 1_700_000_000_000): () => number {
+  let t = start;
+  return () => (t += 1000);
+}
+
+const BASE = 'https://open.larksuite.com';
+
+function ok(filePath: string | undefined, imageKey: string, extra: Partial<UploadRecord> = {}) {
+  return {
+    filePath,
+    fileName: filePath ? filePath.split('/').pop()! : 'pasted.png',
+    ok: true,
+    imageKey,
+    imageType: 'message' as const,
+    baseUrl: BASE,
+    appId: 'cli_a',
+    ...extra,
+  };
+}
+
+function failed(filePath: string | undefined, code: number, extra: Partial<UploadRecord> = {}) {
+  return {
+    filePath,
+    fileName: filePath ? filePath.split('/').pop()! : 'pasted.png',
+    ok: false,
+    code,
+    message: 'boom',
+    imageType: 'message' as const,
+    baseUrl: BASE,
+    appId: 'cli_a',
+    ...extra,
+  };
+}
+
+const keys = (h: UploadHistory) => h.list().map((r) => r.imageKey ?? `fail:${r.code}`);
+
+suite('core/history', () => {
+  test('starts empty over empty storage and writes nothing', () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage);
+    assert.deepStrictEqual(h.list(), []);
+    assert.strictEqual(storage.writes, 0);
+  });
+
+  test('add assigns id and time, persists a versioned object, newest first', async () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage, 500, clock());
+    const a = await h.add(ok('/i/a.png', 'img_v2_a', { size: 2048, width: 10, height: 20, format: 'png', logId: 'L1' }));
+    const b = await h.add(ok('/i/b.png', 'img_v2_b'));
+    assert.ok(a.id && b.id && a.id !== b.id);
+    assert.strictEqual(b.at - a.at, 1000);
+    assert.deepStrictEqual(keys(h), ['img_v2_b', 'img_v2_a']);
+    assert.strictEqual(storage.stored.version, 1);
+    assert.deepStrictEqual(
+      storage.stored.records.map((r) => r.id),
+      [b.id, a.id],
+    );
+    assert.deepStrictEqual(storage.stored.records[1], {
+      id: a.id,
+      fileName: 'a.png',
+      ok: true,
+      imageType: 'message',
+      at: a.at,
+      baseUrl: BASE,
+      filePath: '/i/a.png',
+      imageKey: 'img_v2_a',
+      logId: 'L1',
+      format: 'png',
+      appId: 'cli_a',
+      size: 2048,
+      width: 10,
+      height: 20,
+    });
+    // a second instance over the same storage sees the same thing
+    assert.deepStrictEqual(new UploadHistory(storage).list(), h.list());
+  });
+
+  test('an explicit at is kept', async () => {
+    const h = new UploadHistory(new MemoryStorage());
+    const r = await h.add({ ...ok('/i/a.png', 'k'), at: 42 });
+    assert.strictEqual(r.at, 42);
+  });
+
+  test('get, findByKey, findByFile', async () => {
+    const h = new UploadHistory(new MemoryStorage(), 500, clock());
+    const a = await h.add(ok('/i/a.png', 'img_v2_a'));
+    const aAvatar = await h.add(ok('/i/a.png', 'img_v2_a2', { imageType: 'avatar' }));
+    await h.add(failed('/i/c.png', 234011));
+    assert.strictEqual(h.get(a.id)?.imageKey, 'img_v2_a');
+    assert.strictEqual(h.get('nope'), undefined);
+    assert.strictEqual(h.findByKey('img_v2_a2')?.id, aAvatar.id);
+    assert.strictEqual(h.findByKey('img_v2_zz'), undefined);
+    assert.deepStrictEqual(
+      h.findByFile('/i/a.png').map((r) => r.id),
+      [aAvatar.id, a.id],
+    );
+    assert.deepStrictEqual(h.findByFile('/i/none.png'), []);
+  });
+
+  test('re-uploading the same file replaces its entry and moves it to the top', async () => {
+    const h = new UploadHistory(new MemoryStorage(), 500, clock());
+    const first = await h.add(ok('/i/a.png', 'img_v2_old'));
+    await h.add(ok('/i/b.png', 'img_v2_b'));
+    const again = await h.add(ok('/i/a.png', 'img_v2_new'));
+    assert.deepStrictEqual(keys(h), ['img_v2_new', 'img_v2_b']);
+    assert.strictEqual(h.get(first.id), undefined);
+    assert.strictEqual(h.list()[0].id, again.id);
+  });
+
+  test('a success after a failure replaces the failure (and vice versa)', async () => {
+    const h = new UploadHistory(new MemoryStorage(), 500, clock());
+    await h.add(failed('/i/a.png', 99991400));
+    assert.deepStrictEqual(keys(h), ['fail:99991400']);
+    await h.add(ok('/i/a.png', 'img_v2_a'));
+    assert.deepStrictEqual(keys(h), ['img_v2_a']);
+    await h.add(failed('/i/a.png', 9101));
+    assert.deepStrictEqual(keys(h), ['fail:9101']);
+  });
+
+  test('identity includes image_type, base URL and app id', async () => {
+    const h = new UploadHistory(new MemoryStorage(), 500, clock());
+    await h.add(ok('/i/a.png', 'k1'));
+    await h.add(ok('/i/a.png', 'k2', { imageType: 'avatar' }));
+    await h.add(ok('/i/a.png', 'k3', { baseUrl: 'https://open.feishu.cn' }));
+    await h.add(ok('/i/a.png', 'k4', { appId: 'cli_b' }));
+    await h.add(ok('/i/a.png', 'k5', { appId: undefined }));
+    assert.deepStrictEqual(keys(h), ['k5', 'k4', 'k3', 'k2', 'k1']);
+    await h.add(ok('/i/a.png', 'k6', { appId: 'cli_b' }));
+    assert.deepStrictEqual(keys(h), ['k6', 'k5', 'k3', 'k2', 'k1']);
+  });
+
+  test('pasted bytes: deduped by image_key; pasted failures are each kept', async () => {
+    const h = new UploadHistory(new MemoryStorage(), 500, clock());
+    await h.add(ok(undefined, 'img_v2_p'));
+    await h.add(ok(undefined, 'img_v2_p'));
+    await h.add(ok(undefined, 'img_v2_q'));
+    await h.add(failed(undefined, 9101));
+    await h.add(failed(undefined, 9102));
+    assert.deepStrictEqual(keys(h), ['fail:9102', 'fail:9101', 'img_v2_q', 'img_v2_p']);
+    // a file with the same key as a pasted one is a different entry
+    await h.add(ok('/i/p.png', 'img_v2_p'));
+    assert.strictEqual(h.list().length, 5);
+  });
+
+  test('bounded to limit: the oldest go', async () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage, 3, clock());
+    for (let i = 0; i < 5; i++) await h.add(ok(`/i/${i}.png`, `k${i}`));
+    assert.deepStrictEqual(keys(h), ['k4', 'k3', 'k2']);
+    assert.strictEqual(storage.stored.records.length, 3);
+  });
+
+  test('default limit is 500; a nonsensical limit falls back to it', async () => {
+    for (const limit of [undefined, 0, -1, NaN]) {
+      const many = Array.from({ length: 600 }, (_, i) => ({ ...ok(`/i/${i}.png`, `k${i}`), id: `id${i}`, at: 600 - i }));
+      const h = new UploadHistory(new MemoryStorage({ version: 1, records: many }), limit);
+      assert.strictEqual(h.list().length, 500, `limit ${limit}`);
+      assert.strictEqual(h.list()[0].imageKey, 'k0');
+      assert.strictEqual(h.list()[499].imageKey, 'k499');
+    }
+  });
+
+  test('an older explicit time sorts below newer entries', async () => {
+    const h = new UploadHistory(new MemoryStorage(), 500, clock());
+    await h.add(ok('/i/a.png', 'a'));
+    await h.add({ ...ok('/i/b.png', 'b'), at: 5 });
+    assert.deepStrictEqual(keys(h), ['a', 'b']);
+  });
+
+  test('remove returns the record and persists; unknown id resolves undefined without writing', async () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage, 500, clock());
+    const a = await h.add(ok('/i/a.png', 'a'));
+    await h.add(ok('/i/b.png', 'b'));
+    const writes = storage.writes;
+    assert.strictEqual(await h.remove('nope'), undefined);
+    assert.strictEqual(storage.writes, writes);
+    const removed = await h.remove(a.id);
+    assert.strictEqual(removed?.id, a.id);
+    assert.deepStrictEqual(keys(h), ['b']);
+    assert.deepStrictEqual(
+      storage.stored.records.map((r) => r.imageKey),
+      ['b'],
+    );
+  });
+
+  test('clear returns what was removed and leaves an empty versioned object', async () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage, 500, clock());
+    await h.add(ok('/i/a.png', 'a'));
+    await h.add(failed('/i/b.png', 1));
+    const removed = await h.clear();
+    assert.deepStrictEqual(
+      removed.map((r) => r.fileName),
+      ['b.png', 'a.png'],
+    );
+    assert.deepStrictEqual(h.list(), []);
+    assert.deepStrictEqual(storage.value, { version: 1, records: [] });
+    assert.deepStrictEqual(await h.clear(), []);
+  });
+
+  test('garbage in storage never throws; malformed entries are skipped, good ones kept', () => {
+    for (const garbage of [null, 42, 'x', true, [], {}, { version: 1 }, { version: 1, records: 'no' }, { records: null }, [null, 1]]) {
+      assert.deepStrictEqual(new UploadHistory(new MemoryStorage(garbage)).list(), [], JSON.stringify(garbage));
+    }
+    const good = { id: 'g', fileName: 'g.png', ok: true, imageKey: 'img_v2_g', imageType: 'message', at: 10, baseUrl: BASE };
+    const records = [
+      null,
+      'string',
+      [good],
+      { ...good, id: '' },
+      { ...good, id: 'noKey', imageKey: undefined }, // ok without key
+      { ...good, id: 'badType', imageType: 'file' },
+      { ...good, id: 'badAt', at: 'yesterday' },
+      { ...good, id: 'nanAt', at: null },
+      { ...good, id: 'noBase', baseUrl: undefined },
+      { ...good, id: 'noName', fileName: 3 },
+      { ...good, id: 'okStr', ok: 'true' },
+      good,
+      { ...good, imageKey: 'img_v2_dupId', filePath: '/other' }, // duplicate id: first wins
+      { id: 'f', fileName: 'f.png', ok: false, imageType: 'avatar', at: 5, baseUrl: BASE, code: 'x', size: -Infinity, logId: 7, extra: { deep: 1 } },
+    ];
+    const h = new UploadHistory(new MemoryStorage({ version: 1, records }));
+    assert.deepStrictEqual(
+      h.list().map((r) => r.id),
+      ['g', 'f'],
+    );
+    // wrong-typed optional fields are dropped, unknown fields not carried along
+    assert.deepStrictEqual(h.get('f'), { id: 'f', fileName: 'f.png', ok: false, imageType: 'avatar', at: 5, baseUrl: BASE });
+    // a bare array (no version wrapper) is read too
+    assert.deepStrictEqual(
+      new UploadHistory(new MemoryStorage([good])).list().map((r) => r.id),
+      ['g'],
+    );
+  });
+
+  test('a storage whose get() throws reads as empty', () => {
+    const h = new UploadHistory({
+      get: () => {
+        throw new Error('corrupt');
+      },
+      set: () => undefined,
+    });
+    assert.deepStrictEqual(h.list(), []);
+  });
+
+  test('duplicates already in storage are collapsed on load (newest wins)', () => {
+    const rec = (id: string, at: number, imageKey: string) => ({ ...ok('/i/a.png', imageKey), id, at });
+    const h = new UploadHistory(new MemoryStorage({ version: 1, records: [rec('old', 1, 'k1'), rec('new', 2, 'k2')] }));
+    assert.deepStrictEqual(
+      h.list().map((r) => r.id),
+      ['new'],
+    );
+  });
+
+  test('add rejects a malformed record and leaves the history alone', async () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage);
+    await assert.rejects(h.add({ ...ok('/i/a.png', 'k'), imageKey: undefined }), TypeError);
+    await assert.rejects(h.add({ ...ok('/i/a.png', 'k'), imageType: 'file' as 'message' }), TypeError);
+    assert.deepStrictEqual(h.list(), []);
+    assert.strictEqual(storage.writes, 0);
+  });
+
+  test('concurrent adds are serialized and none is lost (slow async storage)', async () => {
+    const storage = new MemoryStorage();
+    storage.delayMs = 5;
+    const h = new UploadHistory(storage, 500, clock());
+    const added = await Promise.all(Array.from({ length: 20 }, (_, i) => h.add(ok(`/i/${i}.png`, `k${i}`))));
+    assert.strictEqual(h.list().length, 20);
+    assert.strictEqual(storage.stored.records.length, 20);
+    assert.deepStrictEqual(new Set(storage.stored.records.map((r) => r.id)), new Set(added.map((r) => r.id)));
+    // newest (last called) first
+    assert.strictEqual(h.list()[0].imageKey, 'k19');
+  });
+
+  test('concurrent add/remove/clear apply in call order', async () => {
+    const storage = new MemoryStorage();
+    storage.delayMs = 2;
+    const h = new UploadHistory(storage, 500, clock());
+    const a = await h.add(ok('/i/a.png', 'a'));
+    const [, removed, , cleared, d] = await Promise.all([
+      h.add(ok('/i/b.png', 'b')),
+      h.remove(a.id),
+      h.add(ok('/i/c.png', 'c')),
+      h.clear(),
+      h.add(ok('/i/d.png', 'd')),
+    ]);
+    assert.strictEqual(removed?.id, a.id);
+    assert.deepStrictEqual(
+      cleared.map((r) => r.imageKey),
+      ['c', 'b'],
+    );
+    assert.deepStrictEqual(keys(h), ['d']);
+    assert.deepStrictEqual(
+      storage.stored.records.map((r) => r.id),
+      [d.id],
+    );
+  });
+
+  test('a failed write rejects that call only; later writes go on', async () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage, 500, clock());
+    storage.failNext = true;
+    const p1 = h.add(ok('/i/a.png', 'a'));
+    const p2 = h.add(ok('/i/b.png', 'b'));
+    await assert.rejects(p1, /disk full/);
+    await p2;
+    assert.deepStrictEqual(
+      storage.stored.records.map((r) => r.imageKey),
+      ['b'],
+    );
+    assert.deepStrictEqual(keys(h), ['b']);
+  });
+
+  test('writes merge with what another window stored meanwhile', async () => {
+    const storage = new MemoryStorage();
+    const mine = new UploadHistory(storage, 500, clock(1000));
+    const theirs = new UploadHistory(storage, 500, clock(5000));
+    await mine.add(ok('/i/a.png', 'a'));
+    await theirs.add(ok('/i/b.png', 'b'));
+    await mine.add(ok('/i/c.png', 'c'));
+    assert.deepStrictEqual(
+      storage.stored.records.map((r) => r.imageKey).sort(),
+      ['a', 'b', 'c'],
+    );
+  });
+
+  test('reload re-reads storage and notifies only when something changed', async () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage, 500, clock());
+    const other = new UploadHistory(storage, 500, clock(2_000_000_000_000));
+    let changes = 0;
+    h.onDidChange(() => changes++);
+    h.reload();
+    assert.strictEqual(changes, 0);
+    await other.add(ok('/i/x.png', 'x'));
+    assert.deepStrictEqual(keys(h), []);
+    h.reload();
+    assert.strictEqual(changes, 1);
+    assert.deepStrictEqual(keys(h), ['x']);
+    h.reload();
+    assert.strictEqual(changes, 1);
+  });
+
+  test('records keep their identity across unrelated changes; records are frozen', async () => {
+    const h = new UploadHistory(new MemoryStorage(), 500, clock());
+    const a = await h.add(ok('/i/a.png', 'a'));
+    await h.add(ok('/i/b.png', 'b'));
+    assert.strictEqual(h.get(a.id), a);
+    assert.ok(Object.isFrozen(a));
+  });
+
+  test('onDidChange fires once per effective change and can be disposed', async () => {
+    const h = new UploadHistory(new MemoryStorage(), 500, clock());
+    const seen: number[] = [];
+    const sub = h.onDidChange(() => seen.push(h.list().length));
+    const a = await h.add(ok('/i/a.png', 'a'));
+    await h.add(ok('/i/b.png', 'b'));
+    await h.remove('nope');
+    await h.remove(a.id);
+    await h.clear();
+    await h.clear();
+    assert.deepStrictEqual(seen, [1, 2, 1, 0]);
+    sub.dispose();
+    await h.add(ok('/i/c.png', 'c'));
+    assert.deepStrictEqual(seen, [1, 2, 1, 0]);
+  });
+
+  test('a throwing listener does not stop others or the write', async () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage);
+    let called = false;
+    h.onDidChange(() => {
+      throw new Error('listener bug');
+    });
+    h.onDidChange(() => (called = true));
+    await h.add(ok('/i/a.png', 'a'));
+    assert.ok(called);
+    assert.strictEqual(storage.stored.records.length, 1);
+  });
+
+  test('isUploadRecord narrows command arguments', async () => {
+    const h = new UploadHistory(new MemoryStorage());
+    const a = await h.add(ok('/i/a.png', 'a'));
+    assert.ok(isUploadRecord(a));
+    for (const x of [undefined, null, 'a', { id: 'x' }, [a], { ...a, ok: 'yes' }]) assert.strictEqual(isUploadRecord(x), false);
+  });
+});
