@@ -54,7 +54,8 @@ suite('l10n: every string has a zh-cn translation', () => {
     assert.deepStrictEqual(missing, [], `missing translations:\n${missing.join('\n')}`);
     for (const s of strings.keys()) {
       const zh = String(bundle[s]);
-      assert.ok(hasChinese(zh) || /^[\s{}0-9:]*$/.test(zh) || !/[a-z]{3}/i.test(s), `not translated: ${s}`);
+      // Chinese required unless the source has no words to translate (placeholders, product names).
+      assert.ok(hasChinese(zh) || !/[a-z]{3}/i.test(s.replace(/\b(Lark|Feishu)\b/g, '')), `not translated: ${s}`);
       const placeholders = (t: string) => [...t.matchAll(/\{(\d+)\}/g)].map((m) => m[1]).sort().join(',');
       assert.strictEqual(placeholders(zh), placeholders(s), `placeholders differ for: ${s}`);
     }
