@@ -8,6 +8,8 @@ export const Command = {
   SignOut: 'larkImageUpload.signOut',
   TestConnection: 'larkImageUpload.testConnection',
   UploadImages: 'larkImageUpload.uploadImages',
+  /** The same gesture, titled for the Explorer menu (where no "Lark:" category is shown). */
+  UploadFromExplorer: 'larkImageUpload.uploadFromExplorer',
   UploadAndInsert: 'larkImageUpload.uploadAndInsert',
   ShowLog: 'larkImageUpload.showLog',
   // uploads view: item actions

@@ -14,16 +14,19 @@ export function registerUploadCommands(services: UploadServices, view: vscode.Tr
     return fromArgs.length > 0 ? fromArgs : recordsFromCommandArgs(undefined, selected());
   };
 
+  async function uploadFromMenu(arg?: unknown, args?: unknown) {
+    let uris = await urisFromCommandArgs(arg, args);
+    if (uris.length === 0 && arg === undefined) uris = await pickImages();
+    if (uris.length === 0) {
+      if (arg !== undefined) void vscode.window.showInformationMessage(vscode.l10n.t('No images found to upload.'));
+      return undefined;
+    }
+    return uploadUris(uris, services);
+  }
+
   return vscode.Disposable.from(
-    vscode.commands.registerCommand(Command.UploadImages, async (arg?: unknown, args?: unknown) => {
-      let uris = await urisFromCommandArgs(arg, args);
-      if (uris.length === 0 && arg === undefined) uris = await pickImages();
-      if (uris.length === 0) {
-        if (arg !== undefined) void vscode.window.showInformationMessage(vscode.l10n.t('No images found to upload.'));
-        return undefined;
-      }
-      return uploadUris(uris, services);
-    }),
+    vscode.commands.registerCommand(Command.UploadImages, uploadFromMenu),
+    vscode.commands.registerCommand(Command.UploadFromExplorer, uploadFromMenu),
 
     vscode.commands.registerCommand(Command.UploadAndInsert, async () => {
       const editor = vscode.window.activeTextEditor;

@@ -204,7 +204,7 @@ async function makeWorkspace(ws) {
     '',
     '1. Run **Lark: Sign In with App ID and Secret** and paste the App ID and App Secret the',
     '   demo printed in the terminal.',
-    '2. In the Explorer, right-click an image in `images/` (or the folder) → **Upload Images…**.',
+    '2. In the Explorer, right-click an image in `images/` (or the folder) → **Upload to Lark**.',
     '   `not-really-an-image.png` and `too-wide.gif` fail on purpose (234011, 234039).',
     '3. Put the cursor on the line below and run **Lark: Upload Image and Insert Key**, or use',
     '   **Insert at Cursor** in the Lark Images view.',
@@ -276,7 +276,7 @@ async function smoke(url, shotFile, ext) {
   log(`"Lark Images" activity bar item shown after ${Date.now() - started} ms`);
   fs.mkdirSync(path.dirname(shotFile), { recursive: true });
   // extra (warning only): the sample images in the Explorer with the context menu of one open,
-  // which should offer the extension's "Upload Images…"
+  // which should offer the extension's "Upload to Lark"
   const explorerShot = shotFile.replace(/(\.png)?$/i, '.explorer.png');
   try {
     // the Explorer is usually open already (clicking its icon then would close the side bar)
@@ -284,9 +284,9 @@ async function smoke(url, shotFile, ext) {
     const row = (name) => `.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`;
     await page.click(row('images'), { timeout: 15000 });
     await page.click(row('logo.png'), { button: 'right', timeout: 15000 });
-    await page.waitForSelector('.monaco-menu .action-label:text-is("Upload Images…")', { timeout: 10000 });
+    await page.waitForSelector('.monaco-menu .action-label:text-is("Upload to Lark")', { timeout: 10000 });
     await page.screenshot({ path: explorerShot, animations: 'disabled', caret: 'hide' });
-    log(`Explorer context menu offers "Upload Images…"; screenshot: ${explorerShot}`);
+    log(`Explorer context menu offers "Upload to Lark"; screenshot: ${explorerShot}`);
   } catch (e) {
     log(`warning: Explorer check failed (${String((e && e.message) || e).split('\n')[0]})`);
     try { await page.screenshot({ path: explorerShot }); log(`screenshot: ${explorerShot}`); } catch { /* ignore */ }
@@ -383,7 +383,7 @@ async function main() {
     '               + card.json and notes.md to insert keys into (recreated on every run)',
     '',
     '  Then: run "Lark: Sign In with App ID and Secret" (F1 / Ctrl+Shift+P) and paste the two',
-    '  values above; right-click an image (or images/) in the Explorer -> "Upload Images…";',
+    '  values above; right-click an image (or images/) in the Explorer -> "Upload to Lark";',
     '  in card.json or notes.md run "Lark: Upload Image and Insert Key".',
     '  not-really-an-image.png and too-wide.gif are meant to fail (234011, 234039).',
     '',
