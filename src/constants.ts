@@ -20,6 +20,8 @@ export const Command = {
   RemoveEntry: 'larkImageUpload.removeEntry',
   // uploads view: title actions
   ClearHistory: 'larkImageUpload.clearHistory',
+  // hover links
+  PreviewImage: 'larkImageUpload.previewImage',
 } as const;
 export type CommandId = (typeof Command)[keyof typeof Command];
 
@@ -46,6 +48,7 @@ export const Setting = {
   CustomTemplate: 'customTemplate',
   Dedupe: 'dedupe',
   Concurrency: 'concurrency',
+  PasteDropLanguages: 'pasteDrop.languages',
 } as const;
 
 export const SecretKey = {
@@ -62,3 +65,13 @@ export const DIAGNOSTIC_SOURCE = 'Lark Image Upload';
 
 /** Extensions offered in the explorer menu; validation decides from the bytes anyway. */
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'gif', 'webp', 'tif', 'tiff', 'bmp', 'ico'] as const;
+
+/**
+ * Kind of our paste/drop edit ("lark.imageKey"): users pick it in the paste/drop widget or make it
+ * the default with `editor.pasteAs.preferences` / `editor.dropIntoEditor.preferences`.
+ */
+export const PASTE_DROP_EDIT_KIND = ['lark', 'imageKey'] as const;
+
+/** Hover: a Lark image key (`img_v2_…`, `img_v3_…`); other `img_` keys only when in history. */
+export const IMAGE_KEY_PATTERN = /img_[A-Za-z0-9][A-Za-z0-9_-]*/;
+export const NEW_STYLE_IMAGE_KEY = /^img_v\d+_[A-Za-z0-9_-]+$/;

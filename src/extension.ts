@@ -13,6 +13,8 @@ import { MementoKeyValueStore, mementoHistoryStorage } from './vscode/state';
 import { registerUploadsView } from './vscode/uploadsView';
 import { registerUploadCommands } from './vscode/commands';
 import { uploadUris, type UploadOptions, type UploadSummary } from './vscode/upload';
+import { registerPasteDrop, UploadsDropController, type ImageDropEditProvider, type ImagePasteEditProvider } from './vscode/pasteDrop';
+import { registerImageKeyHover, type ImageKeyHoverProvider } from './vscode/hover';
 
 /** What `activate()` returns: for other extensions and the integration tests. */
 export interface LarkImageUploadApi {
@@ -21,6 +23,11 @@ export interface LarkImageUploadApi {
   readonly session: LarkSession;
   readonly diagnostics: vscode.DiagnosticCollection;
   uploadFiles(uris: readonly vscode.Uri[], options?: UploadOptions): Promise<UploadSummary | undefined>;
+  /** The paste / drop edit providers, the uploads view's drop controller and the image_key hover. */
+  readonly pasteProvider: ImagePasteEditProvider;
+  readonly dropProvider: ImageDropEditProvider;
+  readonly uploadsDropController: UploadsDropController;
+  readonly hoverProvider: ImageKeyHoverProvider;
 }
 
 export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
@@ -32,7 +39,10 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
   const history = new UploadHistory(mementoHistoryStorage(context.globalState, StateKey.History));
   const dedupeStore = new MementoKeyValueStore(context.globalState, StateKey.DedupeIndex);
   const services = { session, history, diagnostics, log, dedupeStore };
-  const uploadsView = registerUploadsView(history);
+  const uploadsDropController = new UploadsDropController(services);
+  const uploadsView = registerUploadsView(history, uploadsDropController);
+  const pasteDrop = registerPasteDrop(services);
+  const hover = registerImageKeyHover(history, session, log, context.globalStorageUri);
 
   context.subscriptions.push(
     log,
@@ -43,6 +53,8 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     registerAccountCommands(session, credentials, log),
     registerStatusBar(session),
     registerUploadCommands(services, uploadsView.view),
+    pasteDrop.disposable,
+    hover.disposable,
   );
 
   return {
@@ -51,6 +63,10 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     session,
     diagnostics: diagnostics.collection,
     uploadFiles: (uris, options) => uploadUris(uris, services, options),
+    pasteProvider: pasteDrop.pasteProvider,
+    dropProvider: pasteDrop.dropProvider,
+    uploadsDropController,
+    hoverProvider: hover.hoverProvider,
   };
 }
 

@@ -14,12 +14,13 @@ export interface FailureInfo {
 export class UploadDiagnostics implements vscode.Disposable {
   readonly collection = vscode.languages.createDiagnosticCollection('larkImageUpload');
 
-  setFailure(uri: vscode.Uri, failure: FailureInfo): void {
+  /** `range`: where in the document (e.g. a paste position); default its start. */
+  setFailure(uri: vscode.Uri, failure: FailureInfo, range: vscode.Range = new vscode.Range(0, 0, 0, 0)): void {
     const info = describeError(failure.code);
     const hint = hintFor(failure.code, vscode.env.language);
     const parts = [`${info.title}: ${failure.message}`, hint];
     if (failure.logId) parts.push(vscode.l10n.t('log_id: {0}', failure.logId));
-    const diagnostic = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), parts.join(' — '), vscode.DiagnosticSeverity.Error);
+    const diagnostic = new vscode.Diagnostic(range, parts.join(' — '), vscode.DiagnosticSeverity.Error);
     diagnostic.code = { value: failure.code, target: vscode.Uri.parse(info.docUrl) };
     diagnostic.source = DIAGNOSTIC_SOURCE;
     this.collection.set(uri, [diagnostic]);

@@ -52,3 +52,9 @@ export function onDidChangeSettings(listener: () => void): vscode.Disposable {
     if (e.affectsConfiguration(CONFIG_SECTION)) listener();
   });
 }
+
+/** Language ids where paste/drop offers our edit; `*` in the list means every language. */
+export function pasteDropLanguages(scope?: vscode.Uri): readonly string[] {
+  const value = vscode.workspace.getConfiguration(CONFIG_SECTION, scope).get<unknown>(Setting.PasteDropLanguages);
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : ['*'];
+}

@@ -185,7 +185,7 @@ export async function insertTexts(texts: readonly string[], editor: vscode.TextE
   return { text: joined, target: 'clipboard' };
 }
 
-async function announce(outcomes: FileOutcome[], okCount: number, cancelled: boolean, target: UploadSummary['target'], services: UploadServices): Promise<void> {
+export async function announce(outcomes: FileOutcome[], okCount: number, cancelled: boolean, target: UploadSummary['target'], services: UploadServices): Promise<void> {
   const failed = outcomes.filter((o) => !o.ok && o.code !== LocalCode.Cancelled).length;
   const reused = outcomes.filter((o) => o.ok && o.deduped).length;
   const where =

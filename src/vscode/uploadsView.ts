@@ -105,7 +105,10 @@ export function recordsFromCommandArgs(arg: unknown, selection: readonly UploadR
   return selected.some((r) => r.id === arg.id) ? selected : [arg];
 }
 
-export function registerUploadsView(history: UploadHistory): {
+export function registerUploadsView(
+  history: UploadHistory,
+  dragAndDropController?: vscode.TreeDragAndDropController<UploadRecord>,
+): {
   view: vscode.TreeView<UploadRecord>;
   provider: UploadsTreeProvider;
   disposable: vscode.Disposable;
@@ -115,6 +118,7 @@ export function registerUploadsView(history: UploadHistory): {
     treeDataProvider: provider,
     showCollapseAll: false,
     canSelectMany: true,
+    dragAndDropController,
   });
   view.message = undefined;
   const updateContext = (): void => {

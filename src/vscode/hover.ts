@@ -1,0 +1,150 @@
+// Hover over an image_key in any document: what it is. A key from the upload history shows its
+// source image (the local file), size, dimensions, type, upload time and links to copy the key
+// or reveal the file; any other `img_v…` key says it is not in history and, when signed in,
+// offers to fetch a preview from Lark (GET /open-apis/im/v1/images/:image_key).
+import { existsSync } from 'fs';
+import * as vscode from 'vscode';
+import { Command, IMAGE_KEY_PATTERN, NEW_STYLE_IMAGE_KEY } from '../constants';
+import type { UploadHistory, UploadRecord } from '../core/history';
+import { UploadError, describeError } from '../core/larkErrors';
+import type { LarkSession } from './session';
+import type { UploadLog } from './log';
+import { escapeMarkdown } from './uploadsView';
+
+/** Keys fetched with "Fetch Preview" in this window: key -> the downloaded image. */
+export type PreviewCache = Map<string, vscode.Uri>;
+
+/** The hover is at most ~250 px tall: the picture fits a box that leaves room for the details. */
+const HOVER_IMAGE_BOX = { width: 240, height: 110 };
+
+function commandLink(label: string, command: string, args: unknown[]): string {
+  return `[${escapeMarkdown(label)}](command:${command}?${encodeURIComponent(JSON.stringify(args))})`;
+}
+
+/** Width that fits the image in HOVER_IMAGE_BOX, keeping its aspect (small images are enlarged at most 3×). */
+export function hoverImageWidth(width: number | undefined, height: number | undefined): number {
+  if (!width || !height) return HOVER_IMAGE_BOX.height;
+  const scale = Math.min(HOVER_IMAGE_BOX.width / width, HOVER_IMAGE_BOX.height / height, 3);
+  return Math.max(1, Math.round(width * scale));
+}
+
+function imageMarkdown(alt: string, uri: vscode.Uri, width: number): string {
+  // `|width=` is VS Code's own image-size syntax in MarkdownString
+  return `![${escapeMarkdown(alt)}](${uri.toString()}|width=${width})`;
+}
+
+function formatKb(bytes: number): string {
+  return (bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0);
+}
+
+export class ImageKeyHoverProvider implements vscode.HoverProvider {
+  constructor(
+    private readonly history: UploadHistory,
+    private readonly session: LarkSession,
+    private readonly previews: PreviewCache,
+  ) {}
+
+  async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
+    const range = document.getWordRangeAtPosition(position, IMAGE_KEY_PATTERN);
+    if (!range) return undefined;
+    const key = document.getText(range);
+    const record = this.history.findByKey(key);
+    if (!record && !NEW_STYLE_IMAGE_KEY.test(key)) return undefined;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.supportHtml = false;
+    md.isTrusted = { enabledCommands: [Command.CopyKey, Command.RevealFile, Command.PreviewImage] };
+    md.appendMarkdown(record ? this.known(key, record) : await this.unknown(key));
+    return new vscode.Hover(md, range);
+  }
+
+  private known(key: string, r: UploadRecord): string {
+    const blocks: string[] = [vscode.l10n.t('Lark image {0}', `\`${key}\``)];
+    const preview = r.filePath && existsSync(r.filePath) ? vscode.Uri.file(r.filePath) : this.previews.get(key);
+    if (preview) blocks.push(imageMarkdown(r.fileName, preview, hoverImageWidth(r.width, r.height)));
+    const facts: string[] = [];
+    if (r.size !== undefined) facts.push(vscode.l10n.t('Size: {0} KB', formatKb(r.size)));
+    if (r.width !== undefined && r.height !== undefined) facts.push(vscode.l10n.t('Dimensions: {0} × {1}', r.width, r.height));
+    if (r.format) facts.push(vscode.l10n.t('Format: {0}', escapeMarkdown(r.format.toUpperCase())));
+    facts.push(vscode.l10n.t('image_type: {0}', r.imageType));
+    const source = r.filePath ? vscode.l10n.t('File: {0}', escapeMarkdown(vscode.workspace.asRelativePath(r.filePath))) : `${escapeMarkdown(r.fileName)} (${vscode.l10n.t('Pasted image')})`;
+    blocks.push([facts.join(' · '), source, vscode.l10n.t('Uploaded: {0}', escapeMarkdown(new Date(r.at).toLocaleString()))].join('  \n'));
+    const links = [commandLink(vscode.l10n.t('Copy image_key'), Command.CopyKey, [r])];
+    if (r.filePath) links.push(commandLink(vscode.l10n.t('Reveal File'), Command.RevealFile, [r]));
+    blocks.push(links.join(' · '));
+    return blocks.join('\n\n');
+  }
+
+  private async unknown(key: string): Promise<string> {
+    const blocks: string[] = [vscode.l10n.t('Lark image {0}', `\`${key}\``), vscode.l10n.t('Not in the upload history.')];
+    const preview = this.previews.get(key);
+    if (preview) blocks.push(imageMarkdown(key, preview, hoverImageWidth(undefined, undefined)));
+    let signedIn = false;
+    try {
+      signedIn = (await this.session.client()) !== undefined;
+    } catch {
+      signedIn = false; // refused base URL: no link that would fail
+    }
+    if (signedIn) blocks.push(commandLink(vscode.l10n.t('Fetch preview from Lark'), Command.PreviewImage, [key]));
+    return blocks.join('\n\n');
+  }
+}
+
+const EXTENSION_OF: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'image/tiff': 'tiff',
+  'image/bmp': 'bmp',
+  'image/x-icon': 'ico',
+  'image/vnd.microsoft.icon': 'ico',
+};
+
+/**
+ * "Fetch Preview": downloads the image (only images this app uploaded as `message` can be read),
+ * keeps it under the extension's storage, opens it beside the editor and remembers it for the
+ * hover. Returns the file, or undefined when it could not be fetched (already said).
+ */
+export async function fetchPreview(key: unknown, session: LarkSession, log: UploadLog, storage: vscode.Uri, previews: PreviewCache): Promise<vscode.Uri | undefined> {
+  if (typeof key !== 'string' || !new RegExp(`^${IMAGE_KEY_PATTERN.source}$`).test(key)) return undefined;
+  const client = await session.requireClient();
+  if (!client) return undefined;
+  try {
+    const image = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Fetching {0} from Lark', key) },
+      () => client.downloadImage(key),
+    );
+    const ext = EXTENSION_OF[image.contentType.split(';')[0].trim().toLowerCase()] ?? 'png';
+    const folder = vscode.Uri.joinPath(storage, 'previews');
+    await vscode.workspace.fs.createDirectory(folder);
+    const file = vscode.Uri.joinPath(folder, `${key}.${ext}`);
+    await vscode.workspace.fs.writeFile(file, image.bytes);
+    previews.set(key, file);
+    log.info(`fetched preview of ${key} (${image.bytes.length} bytes)`);
+    await vscode.commands.executeCommand('vscode.open', file, { preview: true, viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+    return file;
+  } catch (e) {
+    const err = e instanceof UploadError ? e : undefined;
+    const why = err ? `${describeError(err.code).title} (${err.code}): ${err.message}` : String((e as Error)?.message ?? e);
+    log.warn(`preview of ${key} failed: ${why}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Could not fetch {0} from Lark: {1}', key, why));
+    return undefined;
+  }
+}
+
+export function registerImageKeyHover(
+  history: UploadHistory,
+  session: LarkSession,
+  log: UploadLog,
+  storage: vscode.Uri,
+): { hoverProvider: ImageKeyHoverProvider; disposable: vscode.Disposable } {
+  const previews: PreviewCache = new Map();
+  const hoverProvider = new ImageKeyHoverProvider(history, session, previews);
+  return {
+    hoverProvider,
+    disposable: vscode.Disposable.from(
+      vscode.languages.registerHoverProvider('*', hoverProvider),
+      vscode.commands.registerCommand(Command.PreviewImage, (key: unknown) => fetchPreview(key, session, log, storage, previews)),
+    ),
+  };
+}

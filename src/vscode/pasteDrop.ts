@@ -1,0 +1,387 @@
+// Paste and drop images into editors, and drop them onto the uploads view, through VS Code's own
+// DataTransfer APIs (no OS clipboard scripts, so it works over Remote and WSL). The edit we offer
+// ("Upload to Lark and insert image_key", kind `lark.imageKey`) is cheap to offer: it only
+// collects what was pasted. The upload runs in the resolve step, i.e. only when the user (or
+// `editor.pasteAs.preferences` / `editor.dropIntoEditor.preferences`) picks our edit, through the
+// same validate -> dedupe -> schedule -> upload pipeline as the commands.
+import { promises as fsp } from 'fs';
+import * as vscode from 'vscode';
+import { IMAGE_EXTENSIONS, PASTE_DROP_EDIT_KIND } from '../constants';
+import { DedupeIndex } from '../core/dedupe';
+import { isTokenError } from '../core/larkErrors';
+import { UploadScheduler, rateLimiterFor } from '../core/scheduler';
+import { renderTemplate } from '../core/templates';
+import { uploadBytes, type BytesItem } from '../core/uploadBytes';
+import { uploadFiles, type FileOutcome } from '../core/uploadFiles';
+import { LarkImageCode } from '../core/validate';
+import { LocalCode, MAX_IMAGE_BYTES } from '../core/types';
+import type { UploadRecord } from '../core/history';
+import { pasteDropLanguages, readSettings, type LarkSettings } from './settings';
+import { announce, urisFromCommandArgs, type UploadServices } from './upload';
+
+/** What a paste or drop brought, collected while offering the edit (the DataTransfer dies after). */
+export type ImageSource =
+  /** a file on the extension host's disk: uploaded like the commands do, recorded with its path */
+  | { kind: 'path'; uri: vscode.Uri }
+  /** bytes with no file here (a screenshot, a file dropped from the OS into a remote window) */
+  | { kind: 'bytes'; bytes: Uint8Array; name: string }
+  /** a resource of another file system (virtual, remote), read through workspace.fs on upload */
+  | { kind: 'resource'; uri: vscode.Uri };
+
+export const pasteDropEditKind = (): vscode.DocumentDropOrPasteEditKind => vscode.DocumentDropOrPasteEditKind.Empty.append(...PASTE_DROP_EDIT_KIND);
+
+/** The built-in text, URI-path and markdown edits stay first unless the user prefers ours. */
+const yieldTo = (): vscode.DocumentDropOrPasteEditKind[] => [
+  vscode.DocumentDropOrPasteEditKind.Text,
+  vscode.DocumentDropOrPasteEditKind.Empty.append('uri'),
+  vscode.DocumentDropOrPasteEditKind.Empty.append('markdown'),
+];
+
+export const PASTE_DROP_MIME_TYPES = ['image/*', 'files', 'text/uri-list'] as const;
+
+function hasImageExtension(name: string): boolean {
+  const ext = name.split('.').pop()?.toLowerCase() ?? '';
+  return name.includes('.') && (IMAGE_EXTENSIONS as readonly string[]).includes(ext);
+}
+
+function baseName(uri: vscode.Uri): string {
+  return uri.path.split('/').pop() ?? uri.path;
+}
+
+async function kindOnThisHost(uri: vscode.Uri): Promise<'file' | 'folder' | undefined> {
+  if (uri.scheme !== 'file') return undefined;
+  try {
+    const stat = await fsp.stat(uri.fsPath);
+    return stat.isFile() ? 'file' : stat.isDirectory() ? 'folder' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The images in a DataTransfer: image data (`image/*`), dropped/pasted files (`files`) and
+ * resources (`text/uri-list`, e.g. from the explorer). A file that exists on this host is taken
+ * by path; otherwise its bytes are read now. Non-images by type and name are left out (the bytes
+ * still decide when uploading). `expandFolders`: a dropped folder means the images inside it.
+ */
+export async function imageSourcesFrom(dataTransfer: vscode.DataTransfer, options: { expandFolders?: boolean } = {}): Promise<ImageSource[]> {
+  const sources: ImageSource[] = [];
+  const seen = new Set<string>();
+  const addPath = (uri: vscode.Uri): void => {
+    if (seen.has(uri.toString())) return;
+    seen.add(uri.toString());
+    sources.push({ kind: 'path', uri });
+  };
+  let uriList: vscode.DataTransferItem | undefined;
+  for (const [mime, item] of dataTransfer) {
+    if (mime.toLowerCase() === 'text/uri-list') {
+      uriList = item;
+      continue;
+    }
+    const file = item.asFile();
+    if (file) {
+      if (!mime.toLowerCase().startsWith('image/') && !hasImageExtension(file.name) && !(file.uri && hasImageExtension(file.uri.path))) continue;
+      if (file.uri && (await kindOnThisHost(file.uri)) === 'file') {
+        addPath(file.uri);
+        continue;
+      }
+      if (file.uri) {
+        if (seen.has(file.uri.toString())) continue;
+        seen.add(file.uri.toString());
+      }
+      sources.push({ kind: 'bytes', bytes: await file.data(), name: file.name });
+    } else if (mime.toLowerCase().startsWith('image/') && item.value instanceof Uint8Array) {
+      sources.push({ kind: 'bytes', bytes: item.value, name: '' });
+    }
+  }
+  if (uriList) {
+    const text = await uriList.asString();
+    for (const line of text.split(/\r?\n/)) {
+      const entry = line.trim();
+      if (!entry || entry.startsWith('#')) continue;
+      let uri: vscode.Uri;
+      try {
+        uri = vscode.Uri.parse(entry, true);
+      } catch {
+        continue;
+      }
+      if (seen.has(uri.toString())) continue;
+      const here = await kindOnThisHost(uri);
+      if (here === 'folder') {
+        if (options.expandFolders) for (const inside of await urisFromCommandArgs(uri, [uri])) addPath(inside);
+        continue;
+      }
+      if (!hasImageExtension(uri.path)) continue;
+      if (here === 'file') addPath(uri);
+      else if (uri.scheme !== 'file' && uri.scheme !== 'http' && uri.scheme !== 'https') {
+        seen.add(uri.toString());
+        sources.push({ kind: 'resource', uri });
+      }
+    }
+  }
+  return sources;
+}
+
+/** One outcome per source, in order. */
+export interface SourcesUpload {
+  outcomes: FileOutcome[];
+  cancelled: boolean;
+  settings: LarkSettings;
+}
+
+/**
+ * Uploads what was pasted or dropped: files by path (exactly like the commands), bytes through
+ * the bytes pipeline, both under one scheduler budget. Records every outcome in history and
+ * diagnostics: a file's failure on the file, pasted bytes' failure on `document` at
+ * `diagnosticRange` (they have no file of their own). Undefined when signed out (already said).
+ */
+export async function uploadSources(
+  sources: readonly ImageSource[],
+  services: UploadServices,
+  options: { document?: vscode.TextDocument; diagnosticRange?: vscode.Range; signal?: AbortSignal } = {},
+): Promise<SourcesUpload | undefined> {
+  const client = await services.session.requireClient();
+  if (!client) return undefined;
+  const firstUri = sources.flatMap((s) => (s.kind === 'bytes' ? [] : [s.uri]))[0];
+  const settings = readSettings(options.document?.uri ?? firstUri);
+  const scheduler = new UploadScheduler({
+    concurrency: settings.concurrency,
+    limiter: rateLimiterFor(client.scopeKey),
+    onRetry: (_i, attempt, delayMs, err) => services.log.info(`retry ${attempt} in ${Math.round(delayMs)} ms after ${err.code}: ${err.message}`),
+  });
+  const dedupe = settings.dedupe ? new DedupeIndex(services.dedupeStore) : undefined;
+  const outcomes = new Array<FileOutcome>(sources.length);
+  const pathIndexes: number[] = [];
+  const bytesIndexes: number[] = [];
+  const bytesItems: BytesItem[] = [];
+  for (let i = 0; i < sources.length; i++) {
+    const source = sources[i];
+    if (source.kind === 'path') pathIndexes.push(i);
+    else if (source.kind === 'bytes') {
+      bytesIndexes.push(i);
+      bytesItems.push({ bytes: source.bytes, name: source.name });
+    } else {
+      const read = await readResource(source.uri);
+      if ('bytes' in read) {
+        bytesIndexes.push(i);
+        bytesItems.push({ bytes: read.bytes, name: baseName(source.uri) });
+      } else {
+        outcomes[i] = { file: baseName(source.uri), ok: false, ...read, logId: undefined, stage: 'validate', info: undefined, attempts: 0 };
+      }
+    }
+  }
+  services.log.info(`upload ${sources.length} pasted/dropped image(s) as ${settings.imageType} to ${client.baseUrl}`);
+  const common = { client, scheduler, imageType: settings.imageType, dedupe, signal: options.signal };
+  const [fromFiles, fromBytes] = await Promise.all([
+    pathIndexes.length ? uploadFiles(pathIndexes.map((i) => (sources[i] as { uri: vscode.Uri }).uri.fsPath), common) : Promise.resolve([]),
+    bytesItems.length ? uploadBytes(bytesItems, common) : Promise.resolve([]),
+  ]);
+  fromFiles.forEach((o, j) => (outcomes[pathIndexes[j]] = o));
+  fromBytes.forEach((o, j) => (outcomes[bytesIndexes[j]] = o));
+
+  for (let i = 0; i < sources.length; i++) await recordOutcome(sources[i], outcomes[i], client.baseUrl, client.appId, settings, services, options);
+  if (outcomes.some((o) => !o.ok && isTokenError(o.code)) && client.appId === undefined) services.session.reportTokenRejected();
+  return { outcomes, cancelled: outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled), settings };
+}
+
+async function readResource(uri: vscode.Uri): Promise<{ bytes: Uint8Array } | { code: number; message: string }> {
+  try {
+    const stat = await vscode.workspace.fs.stat(uri);
+    if (stat.size > MAX_IMAGE_BYTES) return { code: LarkImageCode.FileTooLarge, message: `The image is ${stat.size} bytes; Lark takes at most ${MAX_IMAGE_BYTES} bytes (10 MB).` };
+    return { bytes: await vscode.workspace.fs.readFile(uri) };
+  } catch (e) {
+    return { code: LocalCode.FileUnreadable, message: `Cannot read ${uri.toString(true)}: ${(e as Error).message}` };
+  }
+}
+
+async function recordOutcome(
+  source: ImageSource,
+  o: FileOutcome,
+  baseUrl: string,
+  appId: string | undefined,
+  settings: LarkSettings,
+  services: UploadServices,
+  options: { document?: vscode.TextDocument; diagnosticRange?: vscode.Range },
+): Promise<void> {
+  if (!o.ok && o.code === LocalCode.Cancelled) return; // not a failure of the image
+  const filePath = source.kind === 'path' ? source.uri.fsPath : undefined;
+  const fileName = source.kind === 'bytes' ? o.file : baseName(source.uri);
+  // where a failure shows: the file itself, else the document the image was pasted into
+  const diagnosticUri = source.kind === 'bytes' ? options.document?.uri : source.uri;
+  const common = { filePath, fileName, imageType: settings.imageType, baseUrl, appId, size: o.info?.size, width: o.info?.width, height: o.info?.height, format: o.info?.format, logId: o.logId };
+  if (o.ok) {
+    if (diagnosticUri) services.diagnostics.clear(diagnosticUri);
+    await services.history.add({ ...common, ok: true, imageKey: o.imageKey });
+    services.log.info(`${o.deduped ? 'reused' : 'uploaded'} ${fileName} -> ${o.imageKey}`);
+  } else {
+    if (diagnosticUri) services.diagnostics.setFailure(diagnosticUri, { code: o.code, message: o.message, logId: o.logId }, source.kind === 'bytes' ? options.diagnosticRange : undefined);
+    await services.history.add({ ...common, ok: false, code: o.code, message: o.message });
+    services.log.warn(`failed ${fileName}: ${o.code} ${o.message}${o.logId ? ` (log_id ${o.logId})` : ''}`);
+  }
+}
+
+/** Markdown gets card markdown (`![name](key)`) whatever the template; other languages the configured template. */
+export function insertTextsFor(languageId: string, outcomes: readonly FileOutcome[], settings: Pick<LarkSettings, 'insertTemplate' | 'customTemplate'>): string[] {
+  const template = languageId === 'markdown' ? 'cardMarkdown' : settings.insertTemplate;
+  return outcomes
+    .filter((o): o is Extract<FileOutcome, { ok: true }> => o.ok)
+    .map((o) => renderTemplate(template, { imageKey: o.imageKey, fileName: o.info.path.split(/[\\/]/).pop() ?? '', width: o.info.width, height: o.info.height }, settings.customTemplate));
+}
+
+/** One text per range when the counts match (multi-cursor), else all of them at every range. */
+export function editInserting(document: vscode.TextDocument, ranges: readonly vscode.Range[], texts: readonly string[]): vscode.WorkspaceEdit {
+  const edit = new vscode.WorkspaceEdit();
+  const perRange = texts.length > 1 && texts.length === ranges.length;
+  ranges.forEach((range, i) => edit.replace(document.uri, range, perRange ? texts[i] : texts.join('\n')));
+  return edit;
+}
+
+interface PendingUpload {
+  document: vscode.TextDocument;
+  ranges: readonly vscode.Range[];
+  sources: readonly ImageSource[];
+}
+
+/**
+ * The edit we offer. Its text is empty until resolved; then an additionalEdit replaces the
+ * ranges (the workbench applies only the additionalEdit when insertText is empty; drop edits can
+ * change nothing else when resolved).
+ */
+export class LarkPasteEdit extends vscode.DocumentPasteEdit {
+  constructor(readonly pending: PendingUpload) {
+    super('', vscode.l10n.t('Upload to Lark and insert image_key'), pasteDropEditKind());
+    this.yieldTo = yieldTo();
+  }
+}
+
+export class LarkDropEdit extends vscode.DocumentDropEdit {
+  constructor(readonly pending: PendingUpload) {
+    super('', vscode.l10n.t('Upload to Lark and insert image_key'), pasteDropEditKind());
+    this.yieldTo = yieldTo();
+  }
+}
+
+function appliesTo(document: vscode.TextDocument): boolean {
+  const languages = pasteDropLanguages(document.uri);
+  return languages.includes('*') || languages.includes(document.languageId);
+}
+
+function abortOn(token: vscode.CancellationToken): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  if (token.isCancellationRequested) controller.abort();
+  const subscription = token.onCancellationRequested(() => controller.abort());
+  return { signal: controller.signal, dispose: () => subscription.dispose() };
+}
+
+/** The resolve step of both providers: upload, then the WorkspaceEdit with the keys (undefined: nothing to insert). */
+async function resolveUpload(pending: PendingUpload, services: UploadServices, token: vscode.CancellationToken): Promise<vscode.WorkspaceEdit | undefined> {
+  const abort = abortOn(token);
+  try {
+    const result = await uploadSources(pending.sources, services, { document: pending.document, diagnosticRange: pending.ranges[0], signal: abort.signal });
+    if (!result) return undefined;
+    const texts = insertTextsFor(pending.document.languageId, result.outcomes, result.settings);
+    const failed = result.outcomes.some((o) => !o.ok && o.code !== LocalCode.Cancelled);
+    // Success speaks for itself (the key appears); failures say so like the commands do.
+    if (failed) void announce(result.outcomes, texts.length, false, texts.length > 0 ? 'editor' : 'none', services);
+    if (token.isCancellationRequested || texts.length === 0) return undefined;
+    return editInserting(pending.document, pending.ranges, texts);
+  } finally {
+    abort.dispose();
+  }
+}
+
+export class ImagePasteEditProvider implements vscode.DocumentPasteEditProvider<LarkPasteEdit> {
+  constructor(private readonly services: UploadServices) {}
+
+  async provideDocumentPasteEdits(
+    document: vscode.TextDocument,
+    ranges: readonly vscode.Range[],
+    dataTransfer: vscode.DataTransfer,
+    context: vscode.DocumentPasteEditContext,
+    token: vscode.CancellationToken,
+  ): Promise<LarkPasteEdit[] | undefined> {
+    if (!appliesTo(document)) return undefined;
+    if (context.only && !context.only.intersects(pasteDropEditKind())) return undefined;
+    const sources = await imageSourcesFrom(dataTransfer);
+    if (sources.length === 0 || token.isCancellationRequested) return undefined;
+    return [new LarkPasteEdit({ document, ranges, sources })];
+  }
+
+  async resolveDocumentPasteEdit(edit: LarkPasteEdit, token: vscode.CancellationToken): Promise<LarkPasteEdit> {
+    edit.additionalEdit = await resolveUpload(edit.pending, this.services, token);
+    return edit;
+  }
+}
+
+export class ImageDropEditProvider implements vscode.DocumentDropEditProvider<LarkDropEdit> {
+  constructor(private readonly services: UploadServices) {}
+
+  async provideDocumentDropEdits(document: vscode.TextDocument, position: vscode.Position, dataTransfer: vscode.DataTransfer, token: vscode.CancellationToken): Promise<LarkDropEdit[] | undefined> {
+    if (!appliesTo(document)) return undefined;
+    const sources = await imageSourcesFrom(dataTransfer);
+    if (sources.length === 0 || token.isCancellationRequested) return undefined;
+    return [new LarkDropEdit({ document, ranges: [new vscode.Range(position, position)], sources })];
+  }
+
+  async resolveDocumentDropEdit(edit: LarkDropEdit, token: vscode.CancellationToken): Promise<LarkDropEdit> {
+    edit.additionalEdit = await resolveUpload(edit.pending, this.services, token);
+    return edit;
+  }
+}
+
+/** Files (or folders of images) dropped from the explorer or the OS onto the uploads view. */
+export class UploadsDropController implements vscode.TreeDragAndDropController<UploadRecord> {
+  readonly dropMimeTypes = ['files', 'text/uri-list'];
+  readonly dragMimeTypes: string[] = [];
+
+  constructor(private readonly services: UploadServices) {}
+
+  async handleDrop(_target: UploadRecord | undefined, dataTransfer: vscode.DataTransfer, token: vscode.CancellationToken): Promise<void> {
+    await this.uploadDropped(dataTransfer, token);
+  }
+
+  /** handleDrop, returning what happened (for the API and tests). */
+  async uploadDropped(dataTransfer: vscode.DataTransfer, token?: vscode.CancellationToken): Promise<SourcesUpload | undefined> {
+    const sources = await imageSourcesFrom(dataTransfer, { expandFolders: true });
+    if (sources.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No images found to upload.'));
+      return undefined;
+    }
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Uploading to Lark'), cancellable: true },
+      async (_progress, progressToken) => {
+        const controller = new AbortController();
+        progressToken.onCancellationRequested(() => controller.abort());
+        token?.onCancellationRequested(() => controller.abort());
+        return uploadSources(sources, this.services, { signal: controller.signal });
+      },
+    );
+    if (result) void announce(result.outcomes, result.outcomes.filter((o) => o.ok).length, result.cancelled, 'none', this.services);
+    return result;
+  }
+}
+
+export function registerPasteDrop(services: UploadServices): {
+  pasteProvider: ImagePasteEditProvider;
+  dropProvider: ImageDropEditProvider;
+  disposable: vscode.Disposable;
+} {
+  const pasteProvider = new ImagePasteEditProvider(services);
+  const dropProvider = new ImageDropEditProvider(services);
+  // Every document: the languages setting is read at each paste, so changing it needs no reload.
+  const selector: vscode.DocumentSelector = '*';
+  return {
+    pasteProvider,
+    dropProvider,
+    disposable: vscode.Disposable.from(
+      vscode.languages.registerDocumentPasteEditProvider(selector, pasteProvider, {
+        providedPasteEditKinds: [pasteDropEditKind()],
+        pasteMimeTypes: [...PASTE_DROP_MIME_TYPES],
+      }),
+      vscode.languages.registerDocumentDropEditProvider(selector, dropProvider, {
+        providedDropEditKinds: [pasteDropEditKind()],
+        dropMimeTypes: [...PASTE_DROP_MIME_TYPES],
+      }),
+    ),
+  };
+}

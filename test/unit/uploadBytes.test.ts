@@ -1,0 +1,90 @@
+// The bytes pipeline (pasted / dropped data with no file) against the stand-in server.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LarkClient } from '../../src/core/larkClient';
+import { UploadScheduler } from '../../src/core/scheduler';
+import { DedupeIndex, MemoryStore } from '../../src/core/dedupe';
+import { nameForPasted, uploadBytes } from '../../src/core/uploadBytes';
+import { uploadFiles } from '../../src/core/uploadFiles';
+import { LocalCode } from '../../src/core/types';
+import { generateFixtures, type FixtureSet } from '../fixtures/generate';
+import { startLarkServer, type LarkServer } from '../larkServer/server';
+
+suite('core/uploadBytes against the stand-in server', () => {
+  let fx: FixtureSet;
+  let tmp: string;
+  let server: LarkServer;
+  let client: LarkClient;
+
+  suiteSetup(async function () {
+    this.timeout(30000);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lark-bytes-'));
+    fx = await generateFixtures(path.join(tmp, 'fx'));
+  });
+  suiteTeardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  setup(async () => {
+    server = await startLarkServer();
+    client = new LarkClient({ baseUrl: server.baseUrl, credentials: { kind: 'app', appId: server.demo.appId, appSecret: server.demo.appSecret } });
+  });
+  teardown(() => server.close());
+
+  const uploads = () => server.requests.filter((r) => r.method === 'POST' && r.path === '/open-apis/im/v1/images');
+
+  test('valid bytes upload with their name and type; invalid bytes never reach the network', async () => {
+    const png = fs.readFileSync(fx.png);
+    const out = await uploadBytes(
+      [
+        { bytes: png, name: 'shot.png' },
+        { bytes: fs.readFileSync(fx.textAsPng), name: 'notes.png' },
+        { bytes: new Uint8Array(0) },
+        { bytes: fs.readFileSync(fx.jpg) },
+      ],
+      { client, scheduler: new UploadScheduler(), imageType: 'message' },
+    );
+    assert.deepStrictEqual(out.map((o) => (o.ok ? 'ok' : o.code)), ['ok', 234011, 234010, 'ok']);
+    assert.deepStrictEqual(out.map((o) => o.file), ['shot.png', 'notes.png', 'image.png', 'image.jpg']);
+    assert.strictEqual(uploads().length, 2);
+    const first = out[0];
+    assert.ok(first.ok);
+    const stored = server.images.get(first.imageKey);
+    assert.strictEqual(stored?.fileName, 'shot.png');
+    assert.strictEqual(stored?.contentType, 'image/png');
+    assert.strictEqual(first.info.width, stored?.width);
+  });
+
+  test('dedupe: the same bytes twice in one call and again later -> one request; shared with files', async () => {
+    const dedupe = new DedupeIndex(new MemoryStore());
+    const scheduler = new UploadScheduler();
+    const png = fs.readFileSync(fx.png);
+    const once = await uploadBytes([{ bytes: png }, { bytes: Buffer.from(png), name: 'again.png' }], { client, scheduler, imageType: 'message', dedupe });
+    assert.ok(once[0].ok && once[1].ok);
+    assert.strictEqual(once[0].ok && once[0].imageKey, once[1].ok && once[1].imageKey);
+    assert.strictEqual(once[1].ok && once[1].deduped, true);
+    const later = await uploadBytes([{ bytes: png }], { client, scheduler, imageType: 'message', dedupe });
+    assert.ok(later[0].ok && later[0].deduped);
+    const asFile = await uploadFiles([fx.png], { client, scheduler, imageType: 'message', dedupe });
+    assert.ok(asFile[0].ok && asFile[0].deduped, 'the file with the same bytes reuses the pasted key');
+    assert.strictEqual(uploads().length, 1);
+    const forced = await uploadBytes([{ bytes: png }], { client, scheduler, imageType: 'message', dedupe, force: true });
+    assert.ok(forced[0].ok && !forced[0].deduped);
+    assert.strictEqual(uploads().length, 2);
+  });
+
+  test('server errors and cancel come back as outcomes', async () => {
+    server.injectFaults({ kind: 'code', code: 234007 });
+    const [failed] = await uploadBytes([{ bytes: fs.readFileSync(fx.png) }], { client, scheduler: new UploadScheduler(), imageType: 'message' });
+    assert.ok(!failed.ok && failed.code === 234007 && failed.stage === 'upload');
+    const controller = new AbortController();
+    controller.abort();
+    const [cancelled] = await uploadBytes([{ bytes: fs.readFileSync(fx.gif) }], { client, scheduler: new UploadScheduler(), imageType: 'message', signal: controller.signal });
+    assert.ok(!cancelled.ok && cancelled.code === LocalCode.Cancelled);
+  });
+
+  test('nameForPasted: the base name, else image.<format>', () => {
+    assert.strictEqual(nameForPasted('C:\\shots\\a.png', undefined), 'a.png');
+    assert.strictEqual(nameForPasted('  ', { format: 'webp' }), 'image.webp');
+    assert.strictEqual(nameForPasted(undefined, undefined), 'image.png');
+  });
+});
