@@ -117,7 +117,7 @@ export async function main(argv: string[], io: Io, signal?: AbortSignal): Promis
 function toJson(o: FileOutcome, safe: (s: string) => string): Record<string, unknown> {
   if (o.ok) return { file: o.file, ok: true, imageKey: o.imageKey };
   const out: Record<string, unknown> = { file: o.file, ok: false, code: o.code, message: safe(o.message) };
-  if (o.logId) out.logId = o.logId;
+  if (o.logId) out.logId = safe(o.logId);
   return out;
 }
 

@@ -4,7 +4,7 @@ import nodeFetch, { type RequestInit, type Response } from 'node-fetch';
 import { FormData } from 'formdata-node';
 import { createReadStream, promises as fsp } from 'fs';
 import { basename } from 'path';
-import { UploadError, isTokenError } from './larkErrors';
+import { UploadError, isTokenError, redact } from './larkErrors';
 import { normalizeBaseUrl } from './baseUrl';
 import { LocalCode, type ImageType } from './types';
 
@@ -198,7 +198,7 @@ export class LarkClient {
     await options.beforeSend?.();
     const started = this.now();
     const res = await this.rawFetch('GET', path, { headers: { Authorization: `Bearer ${token}` }, signal: options.signal }, started);
-    const logId = logIdOf(res);
+    const logId = this.logIdOf(res);
     const contentType = res.headers.get('content-type') ?? '';
     if (res.status === 200 && !contentType.includes('json')) {
       const bytes = Buffer.from(await res.arrayBuffer());
@@ -265,19 +265,19 @@ export class LarkClient {
       } catch {
         /* keep the generic wording */
       }
-      this.log(method, path, res.status, undefined, logIdOf(res), started);
+      this.log(method, path, res.status, undefined, this.logIdOf(res), started);
       res.body?.resume?.();
       throw new UploadError(
         LocalCode.RedirectRefused,
         `The server answered HTTP ${res.status} redirecting to ${where}; redirects are not followed so credentials cannot leak. Check the base URL.`,
-        { httpStatus: res.status, logId: logIdOf(res) },
+        { httpStatus: res.status, logId: this.logIdOf(res) },
       );
     }
     return res;
   }
 
   private async readAnswer(res: Response, method: string, path: string, started: number): Promise<HttpAnswer> {
-    const logId = logIdOf(res);
+    const logId = this.logIdOf(res);
     let text: string;
     try {
       text = await res.text();
@@ -307,15 +307,15 @@ export class LarkClient {
 
   private errorFrom(answer: HttpAnswer, what: string): UploadError {
     const b = answer.body;
-    const logId = typeof b.error?.log_id === 'string' ? b.error.log_id : answer.logId;
-    const troubleshooter = typeof b.error?.troubleshooter === 'string' ? b.error.troubleshooter : undefined;
+    const logId = typeof b.error?.log_id === 'string' ? this.clean(b.error.log_id) : answer.logId;
+    const troubleshooter = typeof b.error?.troubleshooter === 'string' ? this.clean(b.error.troubleshooter) : undefined;
     const violations = Array.isArray(b.error?.permission_violations) ? (b.error?.permission_violations as unknown[]) : undefined;
     const reset = Number(answer.headers.get('x-ogw-ratelimit-reset'));
     const retryAfterMs = Number.isFinite(reset) && reset > 0 ? reset * 1000 : undefined;
     if (typeof b.code !== 'number' || b.code === 0) {
       return new UploadError(LocalCode.BadResponse, `${what}: HTTP ${answer.status} without the expected fields.`, { httpStatus: answer.status, logId });
     }
-    const msg = typeof b.msg === 'string' && b.msg ? b.msg : `code ${b.code}`;
+    const msg = typeof b.msg === 'string' && b.msg ? this.clean(b.msg) : `code ${b.code}`;
     return new UploadError(b.code, `${what}: ${msg}`, {
       logId,
       httpStatus: answer.status,
@@ -325,13 +325,25 @@ export class LarkClient {
     });
   }
 
+  /** The credentials this client holds, to mask in anything a server sends back. */
+  private ownSecrets(): string[] {
+    const c = this.credentials;
+    return [c.kind === 'app' ? c.appSecret : c.token, this.cached?.token].filter((s): s is string => !!s);
+  }
+
+  /** Server-provided text (msg, log_id, troubleshooter) with this client's own secrets masked. */
+  private clean(text: string): string {
+    return redact(text, this.ownSecrets());
+  }
+
+  private logIdOf(res: Response): string | undefined {
+    const id = res.headers.get('x-tt-logid') ?? res.headers.get('x-request-id') ?? undefined;
+    return id === undefined ? undefined : this.clean(id);
+  }
+
   private log(method: string, path: string, status: number | undefined, code: number | undefined, logId: string | undefined, started: number): void {
     this.onRequest?.({ method, path: path.replace(/\/images\/[^/]+$/, '/images/:image_key'), status, code, logId, durationMs: this.now() - started });
   }
-}
-
-function logIdOf(res: Response): string | undefined {
-  return res.headers.get('x-tt-logid') ?? res.headers.get('x-request-id') ?? undefined;
 }
 
 function cancelled(): UploadError {

@@ -539,6 +539,14 @@ export function hintFor(code: number, locale: string): string {
   return isChineseLocale(locale) ? hint.zhCn : hint.en;
 }
 
+/** A secret as it may appear in text: raw, URL-encoded, base64 (padded or not, url-safe), JSON-escaped. */
+function encodedForms(secret: string): string[] {
+  const b64 = Buffer.from(secret, 'utf8').toString('base64');
+  const forms = [secret, encodeURIComponent(secret), encodeURIComponent(secret).replace(/%20/g, '+'), b64, b64.replace(/=+$/, ''), Buffer.from(secret, 'utf8').toString('base64url'), JSON.stringify(secret).slice(1, -1)];
+  // short derived forms could mask ordinary words; the raw secret is always masked
+  return [secret, ...forms.slice(1).filter((f) => f !== secret && f.length >= 8)];
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -550,7 +558,7 @@ function escapeRegExp(text: string): string {
  */
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text;
-  const list = [...new Set(secrets.filter((s) => typeof s === 'string' && s.length > 0))].sort((a, b) => b.length - a.length);
+  const list = [...new Set(secrets.filter((s) => typeof s === 'string' && s.length > 0).flatMap(encodedForms))].sort((a, b) => b.length - a.length);
   for (const secret of list) {
     out = out.replace(new RegExp(escapeRegExp(secret), 'g'), '***');
   }

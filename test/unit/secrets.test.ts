@@ -234,11 +234,10 @@ suite('secrets: CLI output never carries a secret or a token', function () {
     }
   });
 
-  // BUG (reported to the lead): the CLI prints `logId` unfiltered and `safe()` masks only the
-  // raw secret, so a server that echoes the App Secret / token into error.log_id, X-Tt-Logid or an
-  // encoded msg gets it printed on stdout (and, in the extension, into diagnostics and history).
-  // Proposed fix: see the report (LarkClient redacts every server-provided text field with its
-  // own credentials; redact() also masks the encoded forms of each given secret).
+  // Regression: a server that echoes the App Secret / token into error.log_id, X-Tt-Logid or an
+  // encoded msg must not get it printed on stdout (nor, in the extension, into diagnostics and
+  // history). LarkClient redacts every server-provided text with its own credentials, and
+  // redact() also masks the encoded forms of each given secret.
   for (const mode of ['token', 'upload'] as const) {
     test(`a server echoing the ${mode === 'token' ? 'App Secret' : 'token'} back (msg, log_id, X-Tt-Logid) cannot make the CLI print it`, async () => {
       const echo = await startEchoServer(mode);
@@ -255,8 +254,8 @@ suite('secrets: CLI output never carries a secret or a token', function () {
 });
 
 suite('secrets: client errors and results never carry its own credentials', () => {
-  // BUG (reported): same root cause as above, at the source: UploadError.message / logId /
-  // troubleshooter and UploadResult.logId take server text as is.
+  // Regression, at the source: UploadError.message / logId / troubleshooter and
+  // UploadResult.logId never carry server text that contains the client's own credentials.
   for (const mode of ['token', 'upload', 'ok'] as const) {
     test(`echo server (${mode}): nothing the client returns or throws contains the secret or token`, async () => {
       const echo = await startEchoServer(mode);
@@ -332,7 +331,7 @@ suite('secrets: redact and UploadError', () => {
     assert.ok(!out.includes(APP_SECRET.slice(0, 6)));
   });
 
-  // BUG (reported): redact(text, [secret]) leaves the URL-encoded and base64 forms of the secret.
+  // Regression: redact(text, [secret]) also masks the URL-encoded and base64 forms of the secret.
   test('redact also masks the encoded forms of a given secret (URL, base64, JSON-escaped)', () => {
     const text = [encodeURIComponent(APP_SECRET), Buffer.from(APP_SECRET).toString('base64'), JSON.stringify(APP_SECRET)].join(' | ');
     assertClean(redact(text, [APP_SECRET]), [APP_SECRET], 'redact encoded');
