@@ -12,6 +12,22 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dev = process.argv.includes('--dev');
 
+/**
+ * fetch-blob (under node-fetch) requires web-streams-polyfill only when globalThis.ReadableStream
+ * is missing, which never happens on Node >= 18 (VS Code's extension host, our CLI's minimum).
+ * Bundling it anyway costs ~60 KB of the extension's ~190 KB: resolve it to an empty module.
+ */
+const dropWebStreamsPolyfill = {
+  name: 'drop-web-streams-polyfill',
+  setup(build) {
+    build.onResolve({ filter: /^web-streams-polyfill(\/|$)/ }, (args) => ({ path: args.path, namespace: 'unused-polyfill' }));
+    build.onLoad({ filter: /.*/, namespace: 'unused-polyfill' }, () => ({
+      contents: "throw new Error('web-streams-polyfill is not bundled: Node >= 18 has ReadableStream');",
+      loader: 'js',
+    }));
+  },
+};
+
 /** @type {import('esbuild').BuildOptions} */
 const common = {
   absWorkingDir: root,
@@ -23,6 +39,7 @@ const common = {
   sourcemap: dev,
   logLevel: 'warning',
   legalComments: 'none',
+  plugins: [dropWebStreamsPolyfill],
 };
 
 function removeStaleMap(outfile) {
