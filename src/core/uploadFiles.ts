@@ -60,25 +60,32 @@ export async function uploadFiles(files: readonly string[], options: UploadFiles
       settle(index, { file: files[index], ok: false, code: v.code, message: v.message, logId: undefined, stage: 'validate', info: undefined, attempts: 0 });
   });
 
-  // Group identical content so it is uploaded once; answer from the index when it knows it.
+  // Fetch the token while hashing, so the first upload does not wait for it (a failure here
+  // surfaces, with its code, on every upload).
+  if (valid.length > 0) client.getToken(signal).catch(() => undefined);
+
+  // Hash in parallel (reads whole files: only dedupe needs that), then group identical content
+  // so it is uploaded once, in input order.
+  const hashes = dedupe ? await mapLimit(valid, 8, (item) => hashFile(item.info.path, signal).then((h) => h, (e: unknown) => e as Error)) : [];
   const groups = new Map<string, { key: string | undefined; members: { index: number; info: ImageInfo }[] }>();
-  for (const item of valid) {
+  valid.forEach((item, i) => {
     let groupKey = `path:${item.info.path}`;
     let dedupeKey: string | undefined;
     if (dedupe) {
-      try {
-        dedupeKey = DedupeIndex.keyFor(await hashFile(item.info.path, signal), imageType, client.scopeKey);
-        groupKey = dedupeKey;
-      } catch (e) {
-        if (signal?.aborted) break;
-        settle(item.index, failed(files[item.index], item.info, new UploadError(LocalCode.FileUnreadable, `Cannot read ${files[item.index]}: ${(e as Error).message}`), 'validate'));
-        continue;
+      const hash = hashes[i];
+      if (hash instanceof Error) {
+        if (!signal?.aborted) {
+          settle(item.index, failed(files[item.index], item.info, new UploadError(LocalCode.FileUnreadable, `Cannot read ${files[item.index]}: ${hash.message}`), 'validate'));
+        }
+        return; // aborted: reported as cancelled below
       }
+      dedupeKey = DedupeIndex.keyFor(hash, imageType, client.scopeKey);
+      groupKey = dedupeKey;
     }
     const group = groups.get(groupKey) ?? { key: dedupeKey, members: [] };
     group.members.push(item);
     groups.set(groupKey, group);
-  }
+  });
 
   const pending: { key: string | undefined; members: { index: number; info: ImageInfo }[] }[] = [];
   for (const group of groups.values()) {
@@ -122,6 +129,20 @@ export async function uploadFiles(files: readonly string[], options: UploadFiles
     }
   }
   return outcomes;
+}
+
+/** Like Promise.all(items.map(fn)), with at most `limit` calls in flight; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function failed(file: string, info: ImageInfo | undefined, err: UploadError, stage: 'validate' | 'upload', attempts = 0): FileOutcome {
