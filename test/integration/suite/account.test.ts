@@ -12,7 +12,7 @@ import { UploadLog } from '../../../src/vscode/log';
 import type { ConnectionTestResult } from '../../../src/vscode/account';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import { startLarkServer, type LarkServer } from '../../larkServer/server';
-import { getExtensionApi, sleep, waitFor } from './helpers';
+import { getExtensionApi, outputLogFiles, sleep, waitFor } from './helpers';
 
 const IMAGES_PATH = '/open-apis/im/v1/images';
 const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
@@ -28,29 +28,6 @@ async function setUserSetting(key: string, value: unknown): Promise<void> {
 function userSettingsText(): string | undefined {
   const file = process.env.LARK_TEST_USER_SETTINGS;
   return file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
-}
-
-/** Log files of our output channel under the user-data logs folder (LogOutputChannel writes one). */
-function outputLogFiles(): string[] {
-  const file = process.env.LARK_TEST_USER_SETTINGS;
-  if (!file) return [];
-  const logsRoot = path.join(path.dirname(path.dirname(file)), 'logs');
-  const found: string[] = [];
-  const walk = (dir: string): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.log') && e.name.includes('Lark Image Upload')) found.push(p);
-    }
-  };
-  walk(logsRoot);
-  return found;
 }
 
 function outputLogText(): string {

@@ -76,3 +76,26 @@ export async function screenshot(
   fs.rmSync(base + '.done', { force: true });
   return base + '.png';
 }
+
+/** Log files of our output channel under the user-data logs folder (LogOutputChannel writes one). */
+export function outputLogFiles(): string[] {
+  const file = process.env.LARK_TEST_USER_SETTINGS;
+  if (!file) return [];
+  const logsRoot = path.join(path.dirname(path.dirname(file)), 'logs');
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.log') && e.name.includes('Lark Image Upload')) found.push(p);
+    }
+  };
+  walk(logsRoot);
+  return found;
+}

@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import { Command, Setting } from '../../../src/constants';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import { startLarkServer, type LarkServer } from '../../larkServer/server';
-import { getExtension, getExtensionApi, sleep, waitFor } from './helpers';
+import { getExtension, getExtensionApi, outputLogFiles, sleep, waitFor } from './helpers';
 
 const config = () => vscode.workspace.getConfiguration('larkImageUpload');
 const IMAGES_PATH = '/open-apis/im/v1/images';
@@ -42,25 +42,9 @@ function assertClean(text: string, where: string): void {
   assert.ok(!ISSUED_TOKEN.test(text), `${where}: a tenant access token is there`);
 }
 
-/** Log files of our output channel under the user-data logs folder (as account.test.ts finds them). */
+/** Text of our output channel's log files, or undefined when there are none. */
 function outputLogText(): string | undefined {
-  const file = process.env.LARK_TEST_USER_SETTINGS;
-  if (!file) return undefined;
-  const found: string[] = [];
-  const walk = (dir: string): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.log') && e.name.includes('Lark Image Upload')) found.push(p);
-    }
-  };
-  walk(path.join(path.dirname(path.dirname(file)), 'logs'));
+  const found = outputLogFiles();
   return found.length ? found.map((f) => fs.readFileSync(f, 'utf8')).join('\n') : undefined;
 }
 
