@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
   const log = new UploadLog();
   const credentials = new CredentialStore(context.secrets);
   const session = new LarkSession(credentials, log, () => readSettings());
-  const diagnostics = new UploadDiagnostics();
+  const diagnostics = new UploadDiagnostics(context.extensionUri);
   const history = new UploadHistory(mementoHistoryStorage(context.globalState, StateKey.History));
   const dedupeStore = new MementoKeyValueStore(context.globalState, StateKey.DedupeIndex);
   const services = { session, history, diagnostics, log, dedupeStore };

@@ -69,8 +69,12 @@ export interface ErrorInfo {
   category: ErrorCategory;
 }
 
-/** README section listing our own 9xxx codes ("Error codes of this tool"). */
-export const README_ERRORS_URL = 'https://github.com/lark-image-upload/lark-image-upload#error-codes-of-this-tool';
+/**
+ * README section listing our own 9xxx codes ("Error codes of this tool"), relative to the package
+ * root: the project has no public home page to link to, so the extension resolves this against
+ * its own folder (the README ships in the .vsix) and opens it in the editor.
+ */
+export const README_ERRORS_URL = 'README.md#error-codes-of-this-tool';
 
 export const UPLOAD_IMAGE_DOC_URL = 'https://open.larksuite.com/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/create';
 export const DOWNLOAD_IMAGE_DOC_URL = 'https://open.larksuite.com/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/image/get';

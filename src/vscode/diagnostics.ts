@@ -14,6 +14,15 @@ export interface FailureInfo {
 export class UploadDiagnostics implements vscode.Disposable {
   readonly collection = vscode.languages.createDiagnosticCollection('larkImageUpload');
 
+  /** `extensionUri`: local codes (9xxx) link to the README shipped with the extension. */
+  constructor(private readonly extensionUri: vscode.Uri) {}
+
+  private docLink(docUrl: string): vscode.Uri {
+    if (/^https:\/\//.test(docUrl)) return vscode.Uri.parse(docUrl);
+    const [file, fragment = ''] = docUrl.split('#');
+    return vscode.Uri.joinPath(this.extensionUri, file).with({ fragment });
+  }
+
   /** `range`: where in the document (e.g. a paste position); default its start. */
   setFailure(uri: vscode.Uri, failure: FailureInfo, range: vscode.Range = new vscode.Range(0, 0, 0, 0)): void {
     const info = describeError(failure.code);
@@ -21,7 +30,7 @@ export class UploadDiagnostics implements vscode.Disposable {
     const parts = [`${info.title}: ${failure.message}`, hint];
     if (failure.logId) parts.push(vscode.l10n.t('log_id: {0}', failure.logId));
     const diagnostic = new vscode.Diagnostic(range, parts.join(' — '), vscode.DiagnosticSeverity.Error);
-    diagnostic.code = { value: failure.code, target: vscode.Uri.parse(info.docUrl) };
+    diagnostic.code = { value: failure.code, target: this.docLink(info.docUrl) };
     diagnostic.source = DIAGNOSTIC_SOURCE;
     this.collection.set(uri, [diagnostic]);
   }

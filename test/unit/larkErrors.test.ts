@@ -71,7 +71,7 @@ suite('larkErrors: catalog', () => {
     expect(LOCAL_CODES, 'local');
   });
 
-  test('every entry is complete: title, en/zh hints, https docUrl, valid action', () => {
+  test('every entry is complete: title, en/zh hints, https docUrl (README section for local codes), valid action', () => {
     for (const [code, info] of ERROR_CATALOG) {
       assert.strictEqual(info.code, code);
       assert.ok(info.title.trim().length > 0, `title of ${code}`);
@@ -80,7 +80,8 @@ suite('larkErrors: catalog', () => {
       assert.ok(info.hint.zhCn.trim().length > 0, `zh hint of ${code}`);
       assert.ok(CJK.test(info.hint.zhCn), `zh hint of ${code} has Chinese characters`);
       assert.ok(!info.hint.en.includes('\n') && !info.hint.zhCn.includes('\n'), `one-line hints for ${code}`);
-      assert.match(info.docUrl, /^https:\/\/\S+$/, `docUrl of ${code}`);
+      if (info.category === 'local') assert.strictEqual(info.docUrl, README_ERRORS_URL, `docUrl of ${code}`);
+      else assert.match(info.docUrl, /^https:\/\/\S+$/, `docUrl of ${code}`);
       assert.ok(VALID_ACTIONS.includes(info.action), `action of ${code}: ${info.action}`);
       assert.strictEqual(typeof info.retryable, 'boolean');
     }

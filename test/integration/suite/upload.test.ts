@@ -116,6 +116,14 @@ suite('Upload (real VS Code + stand-in Lark server)', () => {
     await vscode.commands.executeCommand(Command.RemoveEntry, failed, [failed]);
     assert.deepStrictEqual(vscode.languages.getDiagnostics(broken), []);
     assert.strictEqual(api.history.findByFile(broken.fsPath).length, 0);
+
+    // Our own codes (9xxx) link to the README shipped with the extension.
+    const missing = vscode.Uri.file(path.join(ws, 'fix', 'does-not-exist.png'));
+    await api.uploadFiles([missing], { insert: false });
+    const local = vscode.languages.getDiagnostics(missing)[0]?.code as { value: number; target: vscode.Uri };
+    assert.strictEqual(local.value, 9001);
+    assert.strictEqual(local.target.fragment, 'error-codes-of-this-tool');
+    assert.ok(fs.existsSync(local.target.fsPath), `${local.target.toString()} exists`);
   });
 
   test('folder upload: every image inside, recursively, honouring files.exclude', async () => {
