@@ -3,7 +3,7 @@
 import { resolve } from 'path';
 import { validateImageFiles } from './validate';
 import { DedupeIndex, hashFile } from './dedupe';
-import type { LarkClient } from './larkClient';
+import type { LarkClient, UploadSource } from './larkClient';
 import type { UploadScheduler } from './scheduler';
 import { UploadError } from './larkErrors';
 import { LocalCode, type ImageInfo, type ImageType } from './types';
@@ -43,7 +43,7 @@ export interface UploadFilesOptions {
 }
 
 export async function uploadFiles(files: readonly string[], options: UploadFilesOptions): Promise<FileOutcome[]> {
-  const { client, scheduler, imageType, dedupe, signal } = options;
+  const { client, imageType, dedupe, signal } = options;
   const outcomes = new Array<FileOutcome>(files.length);
   let done = 0;
   const settle = (index: number, outcome: FileOutcome): void => {
@@ -67,7 +67,7 @@ export async function uploadFiles(files: readonly string[], options: UploadFiles
   // Hash in parallel (reads whole files: only dedupe needs that), then group identical content
   // so it is uploaded once, in input order.
   const hashes = dedupe ? await mapLimit(valid, 8, (item) => hashFile(item.info.path, signal).then((h) => h, (e: unknown) => e as Error)) : [];
-  const groups = new Map<string, { key: string | undefined; members: { index: number; info: ImageInfo }[] }>();
+  const groups = new Map<string, UploadGroup>();
   valid.forEach((item, i) => {
     let groupKey = `path:${item.info.path}`;
     let dedupeKey: string | undefined;
@@ -82,26 +82,53 @@ export async function uploadFiles(files: readonly string[], options: UploadFiles
       dedupeKey = DedupeIndex.keyFor(hash, imageType, client.scopeKey);
       groupKey = dedupeKey;
     }
-    const group = groups.get(groupKey) ?? { key: dedupeKey, members: [] };
-    group.members.push(item);
+    const group = groups.get(groupKey) ?? { key: dedupeKey, source: { kind: 'file', path: item.info.path, mime: item.info.mime }, members: [] };
+    group.members.push({ index: item.index, file: files[item.index], info: item.info });
     groups.set(groupKey, group);
   });
 
-  const pending: { key: string | undefined; members: { index: number; info: ImageInfo }[] }[] = [];
-  for (const group of groups.values()) {
+  await uploadGroups(groups.values(), options, settle);
+
+  // Anything not reached (cancelled while hashing) is reported, never dropped.
+  for (let i = 0; i < files.length; i++) {
+    if (!outcomes[i]) {
+      const v = validations[i];
+      settle(i, failed(files[i], v.ok ? v.info : undefined, new UploadError(LocalCode.Cancelled, 'Cancelled.'), 'upload'));
+    }
+  }
+  return outcomes;
+}
+
+/** Identical content (or one file when dedupe is off): uploaded once, its key given to every member. */
+export interface UploadGroup {
+  /** Dedupe index key; undefined when dedupe is off. */
+  key: string | undefined;
+  source: UploadSource;
+  members: { index: number; file: string; info: ImageInfo }[];
+}
+
+/**
+ * The shared tail of uploadFiles and uploadBytes: answer groups the dedupe index knows (no
+ * request), upload the rest through the scheduler, remember new keys, settle every member.
+ */
+export async function uploadGroups(
+  groups: Iterable<UploadGroup>,
+  options: Pick<UploadFilesOptions, 'client' | 'scheduler' | 'imageType' | 'dedupe' | 'force' | 'signal'>,
+  settle: (index: number, outcome: FileOutcome) => void,
+): Promise<void> {
+  const { client, scheduler, imageType, dedupe, signal } = options;
+  const pending: UploadGroup[] = [];
+  for (const group of groups) {
     const known = dedupe && group.key && !options.force ? await dedupe.lookup(group.key) : undefined;
     if (known) {
-      for (const m of group.members) settle(m.index, { file: files[m.index], ok: true, imageKey: known, logId: undefined, info: m.info, deduped: true, attempts: 0 });
+      for (const m of group.members) settle(m.index, { file: m.file, ok: true, imageKey: known, logId: undefined, info: m.info, deduped: true, attempts: 0 });
     } else {
       pending.push(group);
     }
   }
 
   await scheduler.run(
-    pending.map((group) => ({ signal: jobSignal, acquire }) => {
-      const { info } = group.members[0];
-      return client.uploadImage({ kind: 'file', path: info.path, mime: info.mime }, imageType, { signal: jobSignal, beforeSend: acquire });
-    }),
+    pending.map((group) => ({ signal: jobSignal, acquire }) => client.uploadImage(group.source, imageType, { signal: jobSignal, beforeSend: acquire })),
     {
       signal,
       onSettled: (i, outcome) => {
@@ -112,23 +139,14 @@ export async function uploadFiles(files: readonly string[], options: UploadFiles
         }
         group.members.forEach((m, position) => {
           if (outcome.ok) {
-            settle(m.index, { file: files[m.index], ok: true, imageKey: outcome.value.imageKey, logId: outcome.value.logId, info: m.info, deduped: position > 0, attempts: outcome.attempts });
+            settle(m.index, { file: m.file, ok: true, imageKey: outcome.value.imageKey, logId: outcome.value.logId, info: m.info, deduped: position > 0, attempts: outcome.attempts });
           } else {
-            settle(m.index, failed(files[m.index], m.info, outcome.error, 'upload', outcome.attempts));
+            settle(m.index, failed(m.file, m.info, outcome.error, 'upload', outcome.attempts));
           }
         });
       },
     },
   );
-
-  // Anything not reached (cancelled while hashing) is reported, never dropped.
-  for (let i = 0; i < files.length; i++) {
-    if (!outcomes[i]) {
-      const v = validations[i];
-      settle(i, failed(files[i], v.ok ? v.info : undefined, new UploadError(LocalCode.Cancelled, 'Cancelled.'), 'upload'));
-    }
-  }
-  return outcomes;
 }
 
 /** Like Promise.all(items.map(fn)), with at most `limit` calls in flight; results in input order. */
