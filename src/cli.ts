@@ -2,7 +2,7 @@
 // order, exit codes 0/1/2) is fixed: scripts depend on it. Progress goes to stderr only.
 import { parseArgs } from 'util';
 import { LarkClient, type Credentials } from './core/larkClient';
-import { UploadScheduler, rateLimiterFor } from './core/scheduler';
+import { DEFAULT_CONCURRENCY, UploadScheduler, rateLimiterFor } from './core/scheduler';
 import { DedupeIndex, MemoryStore } from './core/dedupe';
 import { uploadFiles, type FileOutcome } from './core/uploadFiles';
 import { UploadError, redact } from './core/larkErrors';
@@ -20,7 +20,7 @@ Options:
   --base-url URL        https origin (default https://open.larksuite.com; Feishu: https://open.feishu.cn,
                         or the words "lark" / "feishu"); http:// only for loopback. Env: LARK_BASE_URL.
   --image-type TYPE     message (default) or avatar
-  --concurrency N       parallel uploads (default 8)
+  --concurrency N       parallel uploads (default 16)
   -h, --help            this text
 Exit status: 0 all uploaded, 1 some failed, 2 usage error.`;
 
@@ -53,7 +53,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv) {
   if (values.help) return { help: true as const };
   const imageType = (values['image-type'] ?? 'message') as ImageType;
   if (!IMAGE_TYPES.includes(imageType)) throw new UsageError(`--image-type must be message or avatar, not "${values['image-type']}".`);
-  const concurrency = values.concurrency === undefined ? 8 : Number(values.concurrency);
+  const concurrency = values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency must be an integer from 1 to 64.');
   if (positionals.length === 0) throw new UsageError('No files given.');
   let credentials: Credentials;

@@ -40,7 +40,7 @@ class SlidingWindow {
   private readonly starts: number[] = [];
   constructor(
     readonly limit: number,
-    readonly windowMs: number,
+    public windowMs: number,
   ) {}
 
   /** ms to wait before one more start is allowed at `now` (0 = now). */
@@ -55,27 +55,49 @@ class SlidingWindow {
   }
 }
 
-export const DEFAULT_GUARD_MS = 50;
+/**
+ * Uploads in flight. 16 lets the first 50 of a batch leave close together even on a 100 ms link
+ * (8 took 0.6 s per window there); the budget, not this, bounds the rate.
+ */
+export const DEFAULT_CONCURRENCY = 16;
+
+export const DEFAULT_GUARD_MS = 25;
+export const MAX_GUARD_MS = 400;
 
 /** The per-app request budget. Share one instance for everything that uses the same app. */
 export class RateLimiter {
   private readonly windows: SlidingWindow[];
   private pausedUntil = 0;
   private queue: Promise<void> = Promise.resolve();
+  private guard: number;
 
   /**
    * `guardMs` widens each window: a request reaches the gateway a little after we let it go, and
-   * that delay varies (a new connection, a busy event loop), which can squeeze 51 arrivals into
-   * the gateway's second. The default was measured against the stand-in server (no 429 at
-   * concurrency 16); see README "Performance".
+   * that delay varies (a new connection, a busy event loop, the network), which can squeeze 51
+   * arrivals into the gateway's second. The default suits a steady link (no 429 against the
+   * stand-in server, see README "Performance"); every 429 doubles it (up to MAX_GUARD_MS), so a
+   * jittery link costs one retry, not one per window.
    */
   constructor(
     readonly perSecond = 50,
     readonly perMinute = 1000,
     private readonly clock: Clock = realClock,
-    readonly guardMs = DEFAULT_GUARD_MS,
+    guardMs = DEFAULT_GUARD_MS,
   ) {
+    this.guard = guardMs;
     this.windows = [new SlidingWindow(perSecond, 1000 + guardMs), new SlidingWindow(perMinute, 60_000 + guardMs)];
+  }
+
+  get guardMs(): number {
+    return this.guard;
+  }
+
+  /** The gateway saw more than we sent in its window: allow for more arrival jitter from now on. */
+  widenGuard(): void {
+    this.guard = Math.min(MAX_GUARD_MS, Math.max(2 * this.guard, DEFAULT_GUARD_MS));
+    const [second, minute] = this.windows;
+    second.windowMs = 1000 + this.guard;
+    minute.windowMs = 60_000 + this.guard;
   }
 
   /** Resolves when one request may start; callers are served in order (FIFO). */
@@ -178,7 +200,7 @@ export class UploadScheduler {
   private readonly onRetry: SchedulerOptions['onRetry'];
 
   constructor(options: SchedulerOptions = {}) {
-    this.concurrency = Math.max(1, Math.min(64, Math.floor(options.concurrency ?? 8)));
+    this.concurrency = Math.max(1, Math.min(64, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY)));
     this.limiter = options.limiter ?? new RateLimiter();
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.clock = options.clock ?? realClock;
@@ -218,7 +240,10 @@ export class UploadScheduler {
         return { ok: true, value, attempts: attempt };
       } catch (e) {
         const err = toUploadError(e, signal);
-        if (err.code === 99991400 && err.retryAfterMs !== undefined) this.limiter.pauseFor(err.retryAfterMs);
+        if (err.code === 99991400) {
+          if (err.retryAfterMs !== undefined) this.limiter.pauseFor(err.retryAfterMs);
+          this.limiter.widenGuard();
+        }
         if (signal.aborted || attempt >= this.retry.maxAttempts || !shouldRetry(err)) {
           // A failure caused by the abort reads as "cancelled"; a real verdict (e.g. 234011) stays.
           const cancelledByUser = signal.aborted && (err.code === LocalCode.Cancelled || shouldRetry(err));

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { CONFIG_SECTION, Setting } from '../constants';
 import { REGION_BASE_URLS, normalizeBaseUrl } from '../core/baseUrl';
+import { DEFAULT_CONCURRENCY } from '../core/scheduler';
 import type { ImageType } from '../core/types';
 import type { TemplateId } from '../core/templates';
 
@@ -36,7 +37,7 @@ export function readSettings(scope?: vscode.Uri): LarkSettings {
     baseUrl = e instanceof Error ? e : new Error(String(e));
   }
   const imageType = config.get<string>(Setting.ImageType) === 'avatar' ? 'avatar' : 'message';
-  const concurrency = Math.max(1, Math.min(16, Math.floor(Number(config.get(Setting.Concurrency)) || 8)));
+  const concurrency = Math.max(1, Math.min(16, Math.floor(Number(config.get(Setting.Concurrency)) || DEFAULT_CONCURRENCY)));
   return {
     baseUrl,
     imageType,

@@ -26,7 +26,7 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { generateFixtures, type FixtureSet } from '../fixtures/generate';
 import { LarkClient } from '../../src/core/larkClient';
-import { RateLimiter, UploadScheduler, DEFAULT_GUARD_MS } from '../../src/core/scheduler';
+import { RateLimiter, UploadScheduler, DEFAULT_CONCURRENCY, DEFAULT_GUARD_MS } from '../../src/core/scheduler';
 import { DedupeIndex, MemoryStore } from '../../src/core/dedupe';
 import { uploadFiles } from '../../src/core/uploadFiles';
 import { validateImageFile, validateImageFiles } from '../../src/core/validate';
@@ -37,7 +37,7 @@ import { RemoteServer } from './serverProcess';
 const ROOT = path.resolve(__dirname, '..', '..', '..'); // out/test/bench -> repo root
 const N = 200;
 const PER_SECOND = 50;
-const CONCURRENCY = 8; // the extension's and the CLI's default
+const CONCURRENCY = DEFAULT_CONCURRENCY; // the extension's and the CLI's default
 const DEFAULT_LATENCY_MS = 100; // the "real link" variant: the stand-in answers each upload this late
 const MEM_FILES = 20;
 const MEM_BYTES = Math.round(9.9 * 1024 * 1024); // 10,380,902: under the 10 MiB limit

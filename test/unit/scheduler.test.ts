@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { RateLimiter, UploadScheduler, retryDelayMs, shouldRetry, DEFAULT_RETRY, type Clock } from '../../src/core/scheduler';
+import { RateLimiter, UploadScheduler, retryDelayMs, shouldRetry, DEFAULT_RETRY, MAX_GUARD_MS, type Clock } from '../../src/core/scheduler';
 import { UploadError } from '../../src/core/larkErrors';
 import { LocalCode } from '../../src/core/types';
 
@@ -44,6 +44,21 @@ suite('core/scheduler: RateLimiter', () => {
     limiter.pauseFor(3000);
     await limiter.acquire();
     assert.ok(clock.now() - before >= 3000);
+  });
+
+  test('a 429 widens the guard (doubling, bounded), so later windows allow for more jitter', async () => {
+    const clock = virtualClock();
+    const limiter = new RateLimiter(50, 1000, clock, 25);
+    limiter.widenGuard();
+    assert.strictEqual(limiter.guardMs, 50);
+    for (let i = 0; i < 10; i++) limiter.widenGuard();
+    assert.strictEqual(limiter.guardMs, MAX_GUARD_MS);
+    const starts: number[] = [];
+    for (let i = 0; i < 101; i++) {
+      await limiter.acquire();
+      starts.push(clock.now());
+    }
+    assert.ok(starts[50] - starts[0] >= 1000 + MAX_GUARD_MS);
   });
 
   test('a cancelled waiter rejects with 9104 and does not block the queue', async () => {
