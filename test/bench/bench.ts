@@ -461,7 +461,7 @@ async function main(): Promise<void> {
     };
 
     const rows: string[][] = [
-      [`batch: wall time, 200 images (concurrency 8; median of ${batch.runs} runs)`, `${batch.seconds} s`, '—', '—', ''],
+      [`batch: wall time, 200 images (concurrency ${CONCURRENCY}; median of ${batch.runs} runs)`, `${batch.seconds} s`, '—', '—', ''],
       ['batch: limit lower bound (N−50)/50', `${batch.lowerBoundSeconds} s`, '—', '—', ''],
       ['batch: ratio wall / lower bound', `${batch.ratio} (runs: ${batch.minRatio}–${batch.maxRatio})`, '—', '≤ 1.10 with 0 failures', yes(targets.batchRatio)],
       [`batch: uploads failed / 429s seen (all ${batch.runs} runs)`, `${batch.failedAllRuns} / ${batch.r429AllRuns}`, '—', '0 failed', yes(batch.failedAllRuns === 0)],
