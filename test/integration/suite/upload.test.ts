@@ -166,6 +166,9 @@ suite('Upload (real VS Code + stand-in Lark server)', () => {
   test('token expiry during a batch is survived: every file lands, one extra token request', async function () {
     this.timeout(30000);
     const expiring = await startLarkServer({ invalidateTokensAfterUploads: 2 });
+    // One at a time, so the third upload certainly meets the invalidated token (in parallel, all
+    // five could pass the gateway before the second one is stored).
+    await config().update('concurrency', 1, vscode.ConfigurationTarget.Global);
     try {
       await pointAt(expiring);
       const files = [1, 2, 3, 4, 5].map((i) => distinctPng(`expiry/${i}.png`, `exp${i}`));
@@ -174,6 +177,7 @@ suite('Upload (real VS Code + stand-in Lark server)', () => {
       assert.strictEqual(expiring.uploads(), 5);
       assert.strictEqual(expiring.tokenRequests(), 3, 'sign-in check + first token + one refresh');
     } finally {
+      await config().update('concurrency', undefined, vscode.ConfigurationTarget.Global);
       await pointAt(server);
       await expiring.close();
     }
