@@ -30,7 +30,8 @@ import { RateLimiter, UploadScheduler, DEFAULT_CONCURRENCY, DEFAULT_GUARD_MS } f
 import { DedupeIndex, MemoryStore } from '../../src/core/dedupe';
 import { uploadFiles } from '../../src/core/uploadFiles';
 import { validateImageFile, validateImageFiles } from '../../src/core/validate';
-import { writeDistinctPngs, paddedPng } from './images';
+import { writeDistinctPngs } from './images';
+import { padPng } from '../fixtures/generate';
 import { sdkClient, sdkUpload } from './sdk';
 import { RemoteServer } from './serverProcess';
 
@@ -429,7 +430,7 @@ async function main(): Promise<void> {
     const big: string[] = [];
     for (let i = 0; i < MEM_FILES; i++) {
       const p = path.join(bigDir, `big-${String(i).padStart(2, '0')}.png`);
-      await fsp.writeFile(p, paddedPng(base, MEM_BYTES, i + 1));
+      await fsp.writeFile(p, padPng(base, MEM_BYTES, i + 1));
       big.push(p);
     }
     const memOurs = await runMemChild('ours', fx.png, big);

@@ -334,19 +334,8 @@ async function main() {
   const settings = {
     'larkImageUpload.region': 'custom',
     'larkImageUpload.customBaseUrl': mock.baseUrl,
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.enableExperiments': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true,
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
-    'extensions.ignoreRecommendations': true,
-    'telemetry.telemetryLevel': 'off',
-    'update.mode': 'none',
-    'security.workspace.trust.enabled': false,
-    'git.enabled': false,
-    'window.commandCenter': false,
+    // quiet defaults (no welcome page, tips, telemetry, AI panel…), shared with the test runner
+    ...JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'integration', 'quiet-settings.json'), 'utf8')),
   };
   const settingsFile = path.join(userData, 'User', 'settings.json');
   fs.mkdirSync(path.dirname(settingsFile), { recursive: true });

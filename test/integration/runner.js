@@ -89,21 +89,8 @@ for (const f of fs.readdirSync(shotDir)) {  // stale protocol files of an earlie
 }
 
 // User settings: code-server (like VS Code) reads <user-data-dir>/User/settings.json.
-const settings = {
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'workbench.enableExperiments': false,
-  'workbench.secondarySideBar.defaultVisibility': 'hidden',
-  'chat.disableAIFeatures': true,
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'extensions.ignoreRecommendations': true,
-  'telemetry.telemetryLevel': 'off',
-  'update.mode': 'none',
-  'security.workspace.trust.enabled': false,
-  'git.enabled': false,
-  'window.commandCenter': false,
-};
+// Quiet defaults (no welcome page, tips, telemetry, AI panel…), shared with test/demo/demo.js.
+const settings = JSON.parse(fs.readFileSync(path.join(__dirname, 'quiet-settings.json'), 'utf8'));
 if (env.LARK_TEST_SETTINGS_FILE) {
   Object.assign(settings, parseJsonObject('LARK_TEST_SETTINGS_FILE', fs.readFileSync(env.LARK_TEST_SETTINGS_FILE, 'utf8')));
 }
