@@ -16,7 +16,8 @@
  *   3. the next queued fault is consumed (one per request that got this far):
  *      reset / html502 / http5xx answer at once; slow waits delayMs and then goes on
  *      (if the client left meanwhile nothing else happens: nothing stored, nothing counted);
- *      a `code` fault is remembered for step 5.
+ *      a `code` fault is remembered for step 5; `invalidateTokens` invalidates every token
+ *      issued so far and answers 99991663 (the platform revoked the token mid-batch).
  *   4. bot ability disabled -> 234007.
  *   5. queued `code` fault -> that code (HTTP `status`, default 401 for 234002, else 400).
  *   6. body: not multipart / malformed multipart / missing image_type / image_type not
@@ -49,8 +50,8 @@
  * Unknown paths (and wrong methods) answer 404 with the plain text "404 page not found" like
  * the real gateway; under /open-apis/im/ the token checks run first.
  *
- * The server has its own clock (Date.now() + offset) that tests can move with advanceClock():
- * token expiry and rate windows use it.
+ * The server has its own clock (options.now, default Date.now, + offset) that tests can move
+ * with advanceClock(): token expiry and rate windows use it.
  */
 import * as http from 'http';
 import * as crypto from 'crypto';
@@ -76,7 +77,9 @@ export type Fault =
   /** waits delayMs, then handles the request normally */
   | { kind: 'slow'; delayMs: number }
   /** this Lark code in the proper envelope; status default 401 for 234002, else 400 */
-  | { kind: 'code'; code: number; status?: number };
+  | { kind: 'code'; code: number; status?: number }
+  /** every token issued so far becomes invalid, and this request is answered 99991663 */
+  | { kind: 'invalidateTokens' };
 
 export interface LarkServerOptions {
   /** default 0 (random) */
@@ -91,6 +94,11 @@ export interface LarkServerOptions {
   latencyMs?: number;
   /** after N successful uploads every issued token becomes invalid (99991663) once */
   invalidateTokensAfterUploads?: number;
+  /**
+   * The server's clock (ms epoch) for token expiry, rate windows and log ids; default Date.now.
+   * A test that also drives the client's limiter from it controls every window exactly.
+   */
+  now?: () => number;
   /** called when a request is finished (answered, reset, or the client went away) */
   onRequest?: (r: RecordedRequest) => void;
 }
@@ -253,7 +261,8 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
   const latencyMs = opts.latencyMs ?? 0;
 
   let clockOffset = 0;
-  const now = (): number => Date.now() + clockOffset;
+  const baseNow = opts.now ?? Date.now;
+  const now = (): number => baseNow() + clockOffset;
 
   const tokens = new Map<string, TokenState>();
   const currentToken = new Map<string, string>(); // appId -> latest token from the token API
@@ -582,6 +591,9 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
         case 'code':
           codeFault = fault;
           break;
+        case 'invalidateTokens':
+          invalidateAllTokens();
+          return fail(99991663, 400);
       }
     }
 
