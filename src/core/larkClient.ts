@@ -2,6 +2,7 @@
 // node-fetch for HTTP, formdata-node for the multipart body (streamed from disk).
 import nodeFetch, { type RequestInit, type Response } from 'node-fetch';
 import { FormData } from 'formdata-node';
+import { createHash } from 'crypto';
 import { createReadStream, promises as fsp } from 'fs';
 import { basename } from 'path';
 import { UploadError, isTokenError, redact } from './larkErrors';
@@ -49,6 +50,12 @@ export interface RequestOptions {
   beforeSend?: () => Promise<void>;
 }
 
+export interface DownloadResult {
+  bytes: Buffer;
+  contentType: string;
+  logId: string | undefined;
+}
+
 export interface UploadResult {
   imageKey: string;
   logId: string | undefined;
@@ -57,6 +64,10 @@ export interface UploadResult {
 const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
 const IMAGES_PATH = '/open-apis/im/v1/images';
 const REFRESH_MARGIN_MS = 30 * 60 * 1000; // the platform issues a new token once < 30 min remain
+/** After a failed refresh (old token still valid), and the refresh period of short-lived tokens. */
+const REFRESH_RETRY_MS = 60_000;
+/** Tokens rejected in a row (no success in between) after which a new token is not asked for. */
+export const MAX_REJECTED_TOKENS = 3;
 const DEFAULT_TIMEOUT_MS = 60_000;
 
 interface LarkEnvelope {
@@ -84,6 +95,8 @@ export class LarkClient {
   private readonly onRequest: ((entry: RequestLog) => void) | undefined;
   private cached: { token: string; expiresAt: number; refreshAt: number } | undefined;
   private inflightToken: Promise<string> | undefined;
+  /** Distinct tokens Lark rejected since the last request that a token got through. */
+  private readonly rejectedInARow = new Set<string>();
 
   constructor(options: LarkClientOptions) {
     this.baseUrl = normalizeBaseUrl(options.baseUrl);
@@ -100,9 +113,14 @@ export class LarkClient {
     }
   }
 
-  /** Identifies the budget/dedupe scope: the app (or the static token's tenant) at this origin. */
+  /**
+   * Identifies the budget/dedupe scope: the app at this origin. A static token has no app id, so
+   * its scope is a digest of the token (never the token itself): two tenants' tokens never share
+   * a dedupe index or a limiter.
+   */
   get scopeKey(): string {
-    const who = this.credentials.kind === 'app' ? this.credentials.appId : 'static-token';
+    const c = this.credentials;
+    const who = c.kind === 'app' ? `app:${c.appId}` : `token:${createHash('sha256').update(c.token).digest('hex').slice(0, 32)}`;
     return `${this.baseUrl}|${who}`;
   }
 
@@ -112,18 +130,22 @@ export class LarkClient {
 
   /**
    * A valid tenant_access_token. App credentials: cached in memory, refreshed once fewer than
-   * 30 minutes remain (the platform then issues a new one); concurrent callers share one request.
+   * 30 minutes remain (the platform then issues a new one). Concurrent callers share one request,
+   * which no caller's cancellation can abort for the others (each caller stops waiting on its own
+   * signal). If a refresh fails while the cached token is still valid, that token is used and the
+   * refresh is tried again a minute later.
    */
   async getToken(signal?: AbortSignal): Promise<string> {
     if (this.credentials.kind === 'token') return this.credentials.token;
+    if (signal?.aborted) throw cancelled();
     const c = this.cached;
     if (c && this.now() < c.refreshAt) return c.token;
     if (!this.inflightToken) {
-      this.inflightToken = this.fetchToken(signal).finally(() => {
+      this.inflightToken = this.refreshToken().finally(() => {
         this.inflightToken = undefined;
       });
     }
-    return this.inflightToken;
+    return untilAborted(this.inflightToken, signal);
   }
 
   /** Seconds the cached token has left, for "Test Connection" and the status bar. */
@@ -131,17 +153,27 @@ export class LarkClient {
     return this.cached ? Math.max(0, Math.round((this.cached.expiresAt - this.now()) / 1000)) : undefined;
   }
 
-  private forgetToken(token: string): void {
-    if (this.cached?.token === token) this.cached = undefined;
+  private async refreshToken(): Promise<string> {
+    const previous = this.cached;
+    try {
+      return await this.fetchToken();
+    } catch (err) {
+      const now = this.now();
+      // Still valid (the platform keeps an old token valid after issuing a new one): keep using it.
+      if (previous && previous === this.cached && now < previous.expiresAt) {
+        previous.refreshAt = Math.min(previous.expiresAt, now + REFRESH_RETRY_MS);
+        return previous.token;
+      }
+      throw err;
+    }
   }
 
-  private async fetchToken(signal?: AbortSignal): Promise<string> {
+  private async fetchToken(): Promise<string> {
     if (this.credentials.kind !== 'app') throw new Error('unreachable');
     const { appId, appSecret } = this.credentials;
     const answer = await this.send('POST', TOKEN_PATH, {
       headers: { 'Content-Type': 'application/json; charset=utf-8' },
       body: JSON.stringify({ app_id: appId, app_secret: appSecret }),
-      signal,
     });
     const b = answer.body;
     const token = b.tenant_access_token;
@@ -153,25 +185,41 @@ export class LarkClient {
     const ttl = expire * 1000;
     let refreshIn = ttl - REFRESH_MARGIN_MS;
     // Short-lived token (already < 30 min left): re-ask at most every minute, well before expiry.
-    if (refreshIn <= 0) refreshIn = Math.min(60_000, ttl / 2);
+    if (refreshIn <= 0) refreshIn = Math.min(REFRESH_RETRY_MS, ttl / 2);
     this.cached = { token, expiresAt: now + ttl, refreshAt: now + refreshIn };
     return token;
   }
 
   /**
-   * Uploads one image. On an invalid/expired token (99991663/99991664/99991671) with app
-   * credentials, the token is refreshed once and the upload retried once.
+   * Runs `call` with a tenant token. When Lark rejects the token (99991663/99991664/99991671) and
+   * the client holds app credentials, it drops the token, fetches a new one and tries again, as
+   * long as each retry uses a token that was not rejected already and fewer than
+   * MAX_REJECTED_TOKENS tokens in a row (across all calls: a whole batch) were rejected. So a batch
+   * survives tokens revoked again and again, and a server that rejects every token still ends
+   * with its code after a few token requests.
    */
-  async uploadImage(source: UploadSource, imageType: ImageType, options: RequestOptions = {}): Promise<UploadResult> {
-    let token = await this.getToken(options.signal);
-    try {
-      return await this.uploadOnce(source, imageType, token, options);
-    } catch (err) {
-      if (!(err instanceof UploadError) || !isTokenError(err.code) || this.credentials.kind !== 'app') throw err;
-      this.forgetToken(token);
-      token = await this.getToken(options.signal);
-      return this.uploadOnce(source, imageType, token, options);
+  private async withToken<T>(signal: AbortSignal | undefined, call: (token: string) => Promise<T>): Promise<T> {
+    const rejectedHere = new Set<string>();
+    for (;;) {
+      const token = await this.getToken(signal);
+      try {
+        const result = await call(token);
+        this.rejectedInARow.clear();
+        return result;
+      } catch (err) {
+        if (!(err instanceof UploadError) || !isTokenError(err.code) || this.credentials.kind !== 'app') throw err;
+        if (this.cached?.token === token) this.cached = undefined;
+        this.rejectedInARow.add(token);
+        // The same token again (the platform handed it back) gets one more try, then the code stands.
+        if (rejectedHere.has(token) || this.rejectedInARow.size >= MAX_REJECTED_TOKENS) throw err;
+        rejectedHere.add(token);
+      }
     }
+  }
+
+  /** Uploads one image; see withToken for what happens when Lark rejects the token. */
+  async uploadImage(source: UploadSource, imageType: ImageType, options: RequestOptions = {}): Promise<UploadResult> {
+    return this.withToken(options.signal, (token) => this.uploadOnce(source, imageType, token, options));
   }
 
   private async uploadOnce(source: UploadSource, imageType: ImageType, token: string, options: RequestOptions): Promise<UploadResult> {
@@ -192,8 +240,11 @@ export class LarkClient {
   }
 
   /** Fetches an image this app uploaded (image_type message), e.g. to preview or verify a key. */
-  async downloadImage(imageKey: string, options: RequestOptions = {}): Promise<{ bytes: Buffer; contentType: string; logId: string | undefined }> {
-    const token = await this.getToken(options.signal);
+  async downloadImage(imageKey: string, options: RequestOptions = {}): Promise<DownloadResult> {
+    return this.withToken(options.signal, (token) => this.downloadOnce(imageKey, token, options));
+  }
+
+  private async downloadOnce(imageKey: string, token: string, options: RequestOptions): Promise<DownloadResult> {
     const path = `${IMAGES_PATH}/${encodeURIComponent(imageKey)}`;
     await options.beforeSend?.();
     const started = this.now();
@@ -350,13 +401,16 @@ function cancelled(): UploadError {
   return new UploadError(LocalCode.Cancelled, 'Cancelled.');
 }
 
-/**
- * The `image` part: a File as formdata-node's FormData accepts it (its File check is duck-typed),
- * streaming from disk as the request is sent. Not formdata-node's own File/fileFromPath: their
- * Blob.stream() closes its controller in a queued microtask, which throws an uncaught
- * "Controller is already closed" when a request is aborted (timeout, reset, cancel) right after
- * the last chunk was read, and that would crash the CLI or pollute the extension host.
- */
+/** `shared`, or 9104 as soon as `signal` aborts; the shared work itself goes on for others. */
+function untilAborted<T>(shared: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return shared;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    shared.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /**
  * node-fetch sends a FormData through a byte ReadableStream, which TRANSFERS (detaches) the
  * ArrayBuffer of every chunk. A small Buffer usually lives in Node's shared pool; handing it over
@@ -366,6 +420,13 @@ function copyOf(chunk: Uint8Array): Uint8Array {
   return new Uint8Array(chunk); // a copy (Buffer#slice would only be a view)
 }
 
+/**
+ * The `image` part: a File as formdata-node's FormData accepts it (its File check is duck-typed),
+ * streaming from disk as the request is sent. Not formdata-node's own File/fileFromPath: their
+ * Blob.stream() closes its controller in a queued microtask, which throws an uncaught
+ * "Controller is already closed" when a request is aborted (timeout, reset, cancel) right after
+ * the last chunk was read, and that would crash the CLI or pollute the extension host.
+ */
 class StreamedFile {
   readonly [Symbol.toStringTag] = 'File';
   private constructor(

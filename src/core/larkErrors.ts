@@ -16,9 +16,11 @@
 //   hint mentions support with the log ID.
 // - 234039 (resolution) points to the file API ('use-file-api'); 234041 / 234042 are tenant
 //   problems ('contact-admin'), not retryable.
-// - Local: 9101 network error and 9102 timeout are retryable ('check-network'); 9103 bad
-//   response is retryable too (typically a proxy/load-balancer HTML page on a 5xx) with action
-//   'check-settings' for when it persists (wrong base URL / proxy). 9104 cancelled: 'none'.
+// - Local: 9101 network error and 9102 timeout are retryable ('check-network'). 9103 bad
+//   response (not Lark JSON, typically a proxy/load-balancer page) is retried by the scheduler
+//   only when its HTTP status is 5xx or 429 (shouldRetry); a non-JSON 4xx will not get better and
+//   fails at once. Its action 'check-settings' is for when it persists (wrong base URL / proxy).
+//   9104 cancelled: 'none'.
 
 import { LocalCode } from './types';
 

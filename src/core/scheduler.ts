@@ -33,8 +33,11 @@ function cancelledError(): UploadError {
 
 /**
  * Sliding-window limiter: no more than `limit` starts in any window of `windowMs`. A sliding
- * window is stricter than the gateway's windows, whatever their alignment, so a client that
- * obeys it is never the cause of a 429 (other clients of the same app still can be).
+ * window is stricter than the gateway's windows, whatever their alignment, as long as requests
+ * reach the gateway in the order and at the spacing we let them go. They do not always: a request
+ * can take longer to arrive than the next one (a new connection, a busy event loop), so the
+ * window is widened by a guard (RateLimiter). The budget is per process: other processes or
+ * machines using the same app can still spend it, and their 429s pause us (pauseFor).
  */
 class SlidingWindow {
   private readonly starts: number[] = [];

@@ -6,12 +6,16 @@ import * as os from 'os';
 import * as path from 'path';
 import type { AddressInfo } from 'net';
 import sharp from 'sharp';
-import { LarkClient, type RequestLog } from '../../src/core/larkClient';
+import nodeFetch from 'node-fetch';
+import { LarkClient, MAX_REJECTED_TOKENS, type FetchLike, type RequestLog } from '../../src/core/larkClient';
 import { normalizeBaseUrl, LARK_BASE_URL, FEISHU_BASE_URL } from '../../src/core/baseUrl';
-import { RateLimiter, UploadScheduler } from '../../src/core/scheduler';
+import { RateLimiter, UploadScheduler, rateLimiterFor, type Job } from '../../src/core/scheduler';
+import { DedupeIndex, MemoryStore } from '../../src/core/dedupe';
+import { uploadFiles } from '../../src/core/uploadFiles';
 import { UploadError } from '../../src/core/larkErrors';
 import { LocalCode } from '../../src/core/types';
-import { startLarkServer, type LarkServer } from '../larkServer/server';
+import { startLarkServer, TOKEN_PATH, UPLOAD_PATH, type LarkServer, type MockApp } from '../larkServer/server';
+import { ManualClock, drive } from '../support/manualClock';
 
 let dir: string;
 let png: string;
@@ -31,6 +35,15 @@ function appClient(server: LarkServer, extra: Partial<ConstructorParameters<type
 }
 
 const pngSource = () => ({ kind: 'file' as const, path: png, mime: 'image/png' });
+
+/** Resolves once `condition` holds; checks after every macrotask (no fixed sleep to miss it). */
+async function until(condition: () => boolean, what = 'condition', deadlineMs = 20_000): Promise<void> {
+  const giveUp = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > giveUp) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 
 async function rejectsWithCode(p: Promise<unknown>, code: number): Promise<UploadError> {
   try {
@@ -120,22 +133,6 @@ suite('core/larkClient against the stand-in server', () => {
     const stored = server.images.get(r.imageKey);
     assert.ok(stored && stored.imageType === 'avatar' && stored.fileName === 'pasted.png');
     assert.deepStrictEqual(stored.bytes, bytes);
-  });
-
-  test('refreshes the token once fewer than 30 minutes remain', async () => {
-    let now = Date.now();
-    const client = appClient(server, { now: () => now });
-    await client.uploadImage(pngSource(), 'message');
-    const first = await client.getToken();
-    now += 60 * 60 * 1000; // 60 min later: 1 h left, still the same token
-    server.advanceClock(60 * 60 * 1000);
-    assert.strictEqual(await client.getToken(), first);
-    now += 31 * 60 * 1000; // 91 min: 29 min left -> ask again, the platform gives a new one
-    server.advanceClock(31 * 60 * 1000);
-    const second = await client.getToken();
-    assert.notStrictEqual(second, first);
-    assert.strictEqual(server.tokenRequests(), 2);
-    await client.uploadImage(pngSource(), 'message');
   });
 
   test('concurrent callers share one token request', async () => {
@@ -239,8 +236,11 @@ suite('core/larkClient against the stand-in server', () => {
     await client.getToken();
     server.injectFaults({ kind: 'slow', delayMs: 2000 });
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
-    await rejectsWithCode(client.uploadImage(pngSource(), 'message', { signal: ac.signal }), LocalCode.Cancelled);
+    const upload = client.uploadImage(pngSource(), 'message', { signal: ac.signal });
+    // abort once the server holds the request (it answers only after 2 s)
+    await until(() => server.requests.some((q) => q.path === UPLOAD_PATH));
+    ac.abort();
+    await rejectsWithCode(upload, LocalCode.Cancelled);
   });
 
   test('downloads an uploaded image; an avatar is 234008', async () => {
@@ -291,31 +291,6 @@ suite('core/scheduler + client against the stand-in server', () => {
     await server.close();
   });
 
-  test('120 uploads at concurrency 16 stay inside 50/s: no 429, nothing lost', async function () {
-    this.timeout(30000);
-    const client = appClient(server);
-    const scheduler = new UploadScheduler({ concurrency: 16 });
-    const out = await scheduler.run(Array.from({ length: 120 }, () => ({ signal, acquire }) => client.uploadImage(pngSource(), 'message', { signal, beforeSend: acquire })));
-    assert.strictEqual(out.filter((o) => o.ok).length, 120);
-    // Without the limiter 18 of these were 429s (measured). A busy machine can still delay one
-    // request past the 25 ms guard; the first 429 widens the guard, so at most a stray one or two.
-    const limited = server.requests.filter((r) => r.status === 429).length;
-    assert.ok(limited <= 2, `${limited} answers were 429`);
-    assert.strictEqual(server.uploads(), 120);
-  });
-
-  test('a 429 burst (someone else spent the budget) is retried after x-ogw-ratelimit-reset: all land', async function () {
-    this.timeout(30000);
-    const client = appClient(server);
-    // A limiter that does not know the real budget, as if another process used the same app.
-    const scheduler = new UploadScheduler({ concurrency: 20, limiter: new RateLimiter(1000, 100000) });
-    const out = await scheduler.run(Array.from({ length: 80 }, () => ({ signal, acquire }) => client.uploadImage(pngSource(), 'message', { signal, beforeSend: acquire })));
-    const limited = server.requests.filter((r) => r.status === 429);
-    assert.ok(limited.length > 0, 'the burst should have hit the limit');
-    assert.strictEqual(out.filter((o) => o.ok).length, 80);
-    assert.strictEqual(server.uploads(), 80);
-  });
-
   test('tokens invalidated mid-batch: every file still lands, one extra token request', async function () {
     this.timeout(20000);
     await server.close();
@@ -339,5 +314,433 @@ suite('core/scheduler + client against the stand-in server', () => {
     const [bad] = await scheduler.run([({ signal, acquire }) => client.uploadImage(pngSource(), 'message', { signal, beforeSend: acquire })]);
     assert.ok(!bad.ok && bad.error.code === 234007 && bad.attempts === 1);
     assert.strictEqual(server.requests.length - before, 1);
+  });
+});
+
+/** Upload requests the stand-in received, in arrival order. */
+function uploadRequests(server: LarkServer) {
+  return server.requests.filter((q) => q.path === UPLOAD_PATH);
+}
+
+suite('core/larkClient: the tenant token over time (client and server on one manual clock)', () => {
+  let server: LarkServer | undefined;
+  teardown(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  async function setUp(tokenTtlSeconds?: number): Promise<{ clock: ManualClock; client: LarkClient; server: LarkServer }> {
+    const clock = new ManualClock();
+    server = await startLarkServer({ now: clock.now, tokenTtlSeconds });
+    return { clock, server, client: appClient(server, { now: clock.now }) };
+  }
+
+  test('a 2 h token is used until exactly 30 minutes are left, then a new one is fetched', async () => {
+    const { clock, client, server } = await setUp();
+    const first = await client.getToken();
+    clock.advance(90 * 60_000 - 1); // 30 min + 1 ms left
+    assert.strictEqual(await client.getToken(), first);
+    assert.strictEqual(server.tokenRequests(), 1);
+    assert.strictEqual(client.tokenSecondsLeft(), 30 * 60);
+    clock.advance(1); // exactly 30 min left: the platform hands out a new token now
+    const second = await client.getToken();
+    assert.notStrictEqual(second, first);
+    assert.strictEqual(server.tokenRequests(), 2);
+    await client.uploadImage(pngSource(), 'message');
+    assert.strictEqual(server.tokenRequests(), 2);
+  });
+
+  test('a short-lived token (10 min) is re-asked after 1 minute, not at expiry', async () => {
+    const { clock, client, server } = await setUp(600);
+    await client.getToken();
+    clock.advance(60_000 - 1);
+    await client.getToken();
+    assert.strictEqual(server.tokenRequests(), 1);
+    clock.advance(1);
+    await client.getToken();
+    assert.strictEqual(server.tokenRequests(), 2);
+  });
+
+  test('a very short-lived token (40 s) is re-asked at half its life', async () => {
+    const { clock, client, server } = await setUp(40);
+    await client.getToken();
+    clock.advance(20_000 - 1);
+    await client.getToken();
+    assert.strictEqual(server.tokenRequests(), 1);
+    clock.advance(1);
+    await client.getToken();
+    assert.strictEqual(server.tokenRequests(), 2);
+  });
+
+  test('a failed refresh while the cached token is still valid: uploads use it, the refresh is retried a minute later', async () => {
+    const clock = new ManualClock();
+    server = await startLarkServer({ now: clock.now });
+    let tokenEndpointDown = false;
+    let tokenAttempts = 0;
+    const fetch: FetchLike = async (url, init) => {
+      if (url.endsWith(TOKEN_PATH)) {
+        tokenAttempts++;
+        if (tokenEndpointDown) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      }
+      return nodeFetch(url, init);
+    };
+    const client = appClient(server, { now: clock.now, fetch });
+    const first = await client.getToken();
+    clock.advance(91 * 60_000); // 29 min left: time to refresh
+    tokenEndpointDown = true;
+    const r = await client.uploadImage(pngSource(), 'message');
+    assert.match(r.imageKey, /^img_v2_/);
+    assert.strictEqual(tokenAttempts, 2, 'the refresh was tried');
+    assert.strictEqual(await client.getToken(), first);
+    assert.strictEqual(tokenAttempts, 2, 'no second attempt within the minute');
+    clock.advance(60_000 - 1);
+    await client.uploadImage(pngSource(), 'message');
+    assert.strictEqual(tokenAttempts, 2);
+    clock.advance(1);
+    tokenEndpointDown = false;
+    const second = await client.getToken();
+    assert.strictEqual(tokenAttempts, 3);
+    assert.notStrictEqual(second, first);
+  });
+
+  test('a failed refresh after the cached token expired is an error, not a dead token', async () => {
+    const clock = new ManualClock();
+    server = await startLarkServer({ now: clock.now });
+    let down = false;
+    const fetch: FetchLike = async (url, init) => {
+      if (down && url.endsWith(TOKEN_PATH)) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      return nodeFetch(url, init);
+    };
+    const client = appClient(server, { now: clock.now, fetch });
+    await client.getToken();
+    clock.advance(2 * 60 * 60_000); // expired
+    down = true;
+    await rejectsWithCode(client.uploadImage(pngSource(), 'message'), LocalCode.NetworkError);
+    assert.strictEqual(uploadRequests(server).length, 0);
+  });
+
+  test('a wrong secret on refresh while the token is still valid keeps uploads going (the old token is still accepted)', async () => {
+    const clock = new ManualClock();
+    server = await startLarkServer({ now: clock.now });
+    let secretRotated = false;
+    const fetch: FetchLike = async (url, init) => {
+      if (secretRotated && url.endsWith(TOKEN_PATH)) init = { ...init, body: JSON.stringify({ app_id: server!.demo.appId, app_secret: 'rotated' }) };
+      return nodeFetch(url, init);
+    };
+    const client = appClient(server, { now: clock.now, fetch });
+    await client.getToken();
+    clock.advance(100 * 60_000);
+    secretRotated = true;
+    assert.match((await client.uploadImage(pngSource(), 'message')).imageKey, /^img_v2_/);
+    clock.advance(20 * 60_000 + 1); // now expired: the refresh's own error (10015) is what the user sees
+    await rejectsWithCode(client.uploadImage(pngSource(), 'message'), 10015);
+  });
+});
+
+suite('core/larkClient: rejected tokens', () => {
+  let server: LarkServer;
+  setup(async () => {
+    server = await startLarkServer();
+  });
+  teardown(async () => {
+    await server.close();
+  });
+
+  for (const code of [99991663, 99991664, 99991671]) {
+    test(`${code}: the token is refreshed and the upload retried, once`, async () => {
+      const client = appClient(server);
+      await client.getToken();
+      server.injectFaults({ kind: 'code', code });
+      const r = await client.uploadImage(pngSource(), 'message');
+      assert.match(r.imageKey, /^img_v2_/);
+      assert.strictEqual(server.tokenRequests(), 2);
+      assert.deepStrictEqual(uploadRequests(server).map((q) => q.code), [code, 0]);
+    });
+
+    test(`${code} twice with the same token handed back: the code stands after one retry`, async () => {
+      const client = appClient(server);
+      server.injectFaults({ kind: 'code', code }, { kind: 'code', code }, { kind: 'code', code });
+      await rejectsWithCode(client.uploadImage(pngSource(), 'message'), code);
+      assert.deepStrictEqual(uploadRequests(server).map((q) => q.code), [code, code]);
+      assert.strictEqual(server.pendingFaults(), 1);
+    });
+  }
+
+  test('other token codes (a user token 99991668) are not retried', async () => {
+    const client = appClient(server);
+    server.injectFaults({ kind: 'code', code: 99991668 });
+    await rejectsWithCode(client.uploadImage(pngSource(), 'message'), 99991668);
+    assert.strictEqual(server.tokenRequests(), 1);
+    assert.strictEqual(uploadRequests(server).length, 1);
+  });
+
+  test('the refreshed token revoked too: a new token each time, the file still lands', async () => {
+    const client = appClient(server);
+    server.injectFaults({ kind: 'invalidateTokens' }, { kind: 'invalidateTokens' });
+    const r = await client.uploadImage(pngSource(), 'message');
+    assert.match(r.imageKey, /^img_v2_/);
+    assert.strictEqual(server.tokenRequests(), 3);
+    assert.deepStrictEqual(uploadRequests(server).map((q) => q.code), [99991663, 99991663, 0]);
+  });
+
+  test('tokens revoked again and again through a batch: every file lands', async () => {
+    const client = appClient(server);
+    const scheduler = new UploadScheduler({ concurrency: 1, limiter: new RateLimiter(1000, 100000) });
+    // each file meets a revoked token, the third file two in a row
+    server.injectFaults({ kind: 'invalidateTokens' }, { kind: 'invalidateTokens' });
+    const jobs: Job<unknown>[] = Array.from({ length: 4 }, (_, i) => async ({ signal, acquire }) => {
+      if (i === 2) server.injectFaults({ kind: 'invalidateTokens' }, { kind: 'invalidateTokens' });
+      else if (i > 0) server.injectFaults({ kind: 'invalidateTokens' });
+      return client.uploadImage(pngSource(), 'message', { signal, beforeSend: acquire });
+    });
+    const out = await scheduler.run(jobs);
+    assert.ok(out.every((o) => o.ok && o.attempts === 1), JSON.stringify(out));
+    assert.strictEqual(server.uploads(), 4);
+  });
+
+  test(`a server that rejects every token: the code after ${MAX_REJECTED_TOKENS} tokens, then one try per file`, async () => {
+    const client = appClient(server);
+    server.injectFaults(...Array.from({ length: 20 }, () => ({ kind: 'invalidateTokens' as const })));
+    await rejectsWithCode(client.uploadImage(pngSource(), 'message'), 99991663);
+    assert.strictEqual(server.tokenRequests(), MAX_REJECTED_TOKENS);
+    assert.strictEqual(uploadRequests(server).length, MAX_REJECTED_TOKENS);
+    await rejectsWithCode(client.uploadImage(pngSource(), 'message'), 99991663);
+    assert.strictEqual(server.tokenRequests(), MAX_REJECTED_TOKENS + 1);
+    assert.strictEqual(uploadRequests(server).length, MAX_REJECTED_TOKENS + 1);
+    // once a token gets through again, the client refreshes freely again
+    server.reset();
+    assert.match((await client.uploadImage(pngSource(), 'message')).imageKey, /^img_v2_/);
+    server.injectFaults({ kind: 'invalidateTokens' }, { kind: 'invalidateTokens' });
+    assert.match((await client.uploadImage(pngSource(), 'message')).imageKey, /^img_v2_/);
+  });
+
+  test('a download whose token was revoked refreshes and retries too', async () => {
+    const client = appClient(server);
+    const { imageKey } = await client.uploadImage(pngSource(), 'message');
+    server.invalidateAllTokens();
+    const got = await client.downloadImage(imageKey);
+    assert.deepStrictEqual(got.bytes, fs.readFileSync(png));
+    assert.strictEqual(server.tokenRequests(), 2);
+  });
+
+  test('cancelling one caller does not cancel the shared token request for the others', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let tokenCalls = 0;
+    const fetch: FetchLike = async (url, init) => {
+      if (url.endsWith(TOKEN_PATH)) {
+        tokenCalls++;
+        await gate;
+      }
+      return nodeFetch(url, init);
+    };
+    const client = appClient(server, { fetch });
+    const ac = new AbortController();
+    const cancelledOne = client.uploadImage(pngSource(), 'message', { signal: ac.signal });
+    const other = client.uploadImage(pngSource(), 'message');
+    await until(() => tokenCalls === 1, 'the token request');
+    ac.abort();
+    await rejectsWithCode(cancelledOne, LocalCode.Cancelled);
+    release();
+    assert.match((await other).imageKey, /^img_v2_/);
+    assert.strictEqual(tokenCalls, 1);
+    assert.strictEqual(server.uploads(), 1);
+    // the token it fetched is cached for the next call
+    await client.uploadImage(pngSource(), 'message');
+    assert.strictEqual(server.tokenRequests(), 1);
+  });
+
+  test('a caller cancelled before asking gets 9104 and starts no token request', async () => {
+    const client = appClient(server);
+    const ac = new AbortController();
+    ac.abort();
+    await rejectsWithCode(client.getToken(ac.signal), LocalCode.Cancelled);
+    assert.strictEqual(server.tokenRequests(), 0);
+  });
+});
+
+suite('core/larkClient: one scope per app or tenant (dedupe index and rate budget)', () => {
+  const APP_B: MockApp = { appId: 'cli_second_app_0002', appSecret: 'second-app-secret-0002' };
+  let server: LarkServer;
+  setup(async () => {
+    server = await startLarkServer({ apps: [{ ...DEMO }, APP_B] });
+  });
+  teardown(async () => {
+    await server.close();
+  });
+  const DEMO: MockApp = { appId: 'cli_demo0000000001', appSecret: 'demo-secret-not-real-0001' };
+
+  const clientOf = (credentials: ConstructorParameters<typeof LarkClient>[0]['credentials']) => new LarkClient({ baseUrl: server.baseUrl, credentials });
+
+  test('two apps at one origin: separate scopes, separate limiters, each uploads its own copy', async () => {
+    const a = clientOf({ kind: 'app', ...DEMO });
+    const b = clientOf({ kind: 'app', ...APP_B });
+    assert.notStrictEqual(a.scopeKey, b.scopeKey);
+    assert.strictEqual(a.scopeKey, clientOf({ kind: 'app', ...DEMO }).scopeKey);
+    assert.notStrictEqual(rateLimiterFor(a.scopeKey), rateLimiterFor(b.scopeKey));
+    assert.strictEqual(rateLimiterFor(a.scopeKey), rateLimiterFor(clientOf({ kind: 'app', ...DEMO }).scopeKey));
+    // the shared limiter has the documented budget
+    assert.deepStrictEqual([rateLimiterFor(a.scopeKey).perSecond, rateLimiterFor(a.scopeKey).perMinute], [50, 1000]);
+    await assertOwnKeys(a, b, APP_B.appId);
+  });
+
+  test('two tenants with static tokens: separate scopes (no token in them), each uploads its own copy', async () => {
+    const tokenA = server.issueStaticToken(DEMO.appId);
+    const tokenB = server.issueStaticToken(APP_B.appId);
+    const a = clientOf({ kind: 'token', token: tokenA });
+    const b = clientOf({ kind: 'token', token: tokenB });
+    assert.notStrictEqual(a.scopeKey, b.scopeKey);
+    assert.strictEqual(a.scopeKey, clientOf({ kind: 'token', token: tokenA }).scopeKey);
+    for (const k of [a.scopeKey, b.scopeKey]) {
+      assert.ok(!k.includes(tokenA) && !k.includes(tokenA.slice(2, 18)) && !k.includes(tokenB.slice(2, 18)), k);
+    }
+    assert.notStrictEqual(rateLimiterFor(a.scopeKey), rateLimiterFor(b.scopeKey));
+    await assertOwnKeys(a, b, APP_B.appId);
+  });
+
+  /** A uploads a file, then B the same file through one dedupe index: B must get a key of its own app. */
+  async function assertOwnKeys(a: LarkClient, b: LarkClient, appOfB: string): Promise<void> {
+    const dedupe = new DedupeIndex(new MemoryStore());
+    const scheduler = new UploadScheduler({ limiter: new RateLimiter(1000, 100000) });
+    const [ra] = await uploadFiles([png], { client: a, scheduler, imageType: 'message', dedupe });
+    const [again] = await uploadFiles([png], { client: a, scheduler, imageType: 'message', dedupe });
+    const [rb] = await uploadFiles([png], { client: b, scheduler, imageType: 'message', dedupe });
+    assert.ok(ra.ok && again.ok && rb.ok);
+    assert.ok(again.deduped && again.imageKey === ra.imageKey, 'same app: the index answers');
+    assert.ok(!rb.deduped && rb.imageKey !== ra.imageKey, 'another app/tenant: uploaded again');
+    assert.strictEqual(server.images.get(rb.imageKey)?.appId, appOfB);
+    assert.strictEqual(server.uploads(), 2);
+  }
+});
+
+/**
+ * Jobs that upload `source` and count how many are running and how many wait for the limiter, so
+ * `drive` moves the manual clock only when every running upload waits for it.
+ */
+function budgetedUploads(client: LarkClient, count: number, onSend?: () => void, prep?: { clock: ManualClock; prepMs: (index: number) => number }) {
+  let running = 0;
+  let waiting = 0;
+  const jobs: Job<unknown>[] = Array.from({ length: count }, (_, index) => async ({ signal, acquire }) => {
+    running++;
+    try {
+      const prepMs = prep?.prepMs(index) ?? 0;
+      if (prep && prepMs > 0) {
+        waiting++;
+        try {
+          await prep.clock.sleep(prepMs, signal);
+        } finally {
+          waiting--;
+        }
+      }
+      return await client.uploadImage(pngSource(), 'message', {
+        signal,
+        beforeSend: async () => {
+          waiting++;
+          try {
+            await acquire();
+          } finally {
+            waiting--;
+          }
+          onSend?.();
+        },
+      });
+    } finally {
+      running--;
+    }
+  });
+  return { jobs, idle: () => running === waiting };
+}
+
+/** How many requests arrived at each offset from `t0` (ms of the manual clock). */
+function arrivalsByOffset(requests: { at: number }[], t0: number): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const r of requests) counts[r.at - t0] = (counts[r.at - t0] ?? 0) + 1;
+  return counts;
+}
+
+suite('core/scheduler + client: the 50/s budget, exactly (manual clock shared with the stand-in)', () => {
+  let server: LarkServer | undefined;
+  teardown(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  test('120 uploads at concurrency 16: 50 per window, zero 429s, no window left half-used', async () => {
+    const clock = new ManualClock();
+    server = await startLarkServer({ now: clock.now });
+    const client = appClient(server, { now: clock.now });
+    const limiter = new RateLimiter(undefined, undefined, clock);
+    const scheduler = new UploadScheduler({ concurrency: 16, limiter, clock, random: () => 0 });
+    const { jobs, idle } = budgetedUploads(client, 120);
+    const t0 = clock.now();
+    const out = await drive(clock, scheduler.run(jobs), idle);
+    assert.strictEqual(out.filter((o) => o.ok).length, 120);
+    assert.deepStrictEqual(
+      uploadRequests(server).filter((q) => q.status === 429).length,
+      0,
+      'our own traffic never meets a 429 when nobody else uses the app',
+    );
+    // The sliding window of 1000 ms + the 25 ms guard: 50 at once, then 50 per 1025 ms.
+    assert.deepStrictEqual(arrivalsByOffset(uploadRequests(server), t0), { 0: 50, 1025: 50, 2050: 20 });
+    assert.strictEqual(server.uploads(), 120);
+  });
+
+  test('1100 starts: the minute budget (1000) holds too, through the stand-in', async function () {
+    this.timeout(120_000);
+    const clock = new ManualClock();
+    server = await startLarkServer({ now: clock.now });
+    const client = appClient(server, { now: clock.now });
+    const scheduler = new UploadScheduler({ concurrency: 16, limiter: new RateLimiter(undefined, undefined, clock), clock, random: () => 0 });
+    const { jobs, idle } = budgetedUploads(client, 1010);
+    const t0 = clock.now();
+    const out = await drive(clock, scheduler.run(jobs), idle, 110_000);
+    assert.strictEqual(out.filter((o) => o.ok).length, 1010);
+    const uploads = uploadRequests(server);
+    assert.strictEqual(uploads.filter((q) => q.status === 429).length, 0);
+    const byOffset = arrivalsByOffset(uploads, t0);
+    // 20 windows of 50 fill the minute by 19 x 1025 ms; the last 10 wait for the minute to slide.
+    assert.strictEqual(byOffset[19 * 1025], 50);
+    assert.strictEqual(byOffset[60_025], 10);
+  });
+
+  test('someone else spent the budget: after a 429 nothing starts before x-ogw-ratelimit-reset, then all land', async () => {
+    const clock = new ManualClock();
+    server = await startLarkServer({ now: clock.now });
+    // Another process of the same app used 45 of this second's 50 requests.
+    const other = appClient(server, { now: clock.now });
+    const spent = budgetedUploads(other, 45);
+    await drive(clock, new UploadScheduler({ concurrency: 8, limiter: new RateLimiter(undefined, undefined, clock), clock }).run(spent.jobs), spent.idle);
+    const before = uploadRequests(server).length;
+    const t0 = clock.now();
+
+    // Ours knows the budget but not the other process. Jobs after the sixth need 100 ms to prepare
+    // (reading a file), so they ask for the budget after the 429 has been seen.
+    let limitedUntil = -Infinity;
+    const sends: number[] = [];
+    const client = appClient(server, { now: clock.now });
+    const scheduler = new UploadScheduler({
+      concurrency: 4,
+      limiter: new RateLimiter(undefined, undefined, clock),
+      clock,
+      random: () => 0,
+      onRetry: (_i, _attempt, _delay, err) => {
+        if (err.code === 99991400) limitedUntil = Math.max(limitedUntil, clock.now() + (err.retryAfterMs ?? 0));
+      },
+    });
+    const { jobs, idle } = budgetedUploads(client, 20, () => sends.push(clock.now() - limitedUntil), { clock, prepMs: (i) => (i >= 6 ? 100 : 0) });
+    const out = await drive(clock, scheduler.run(jobs), idle);
+
+    assert.strictEqual(out.filter((o) => o.ok).length, 20);
+    const ours = uploadRequests(server).slice(before);
+    const limited = ours.filter((q) => q.status === 429);
+    assert.ok(limited.length >= 1, 'the other process left 5 requests: the sixth meets the limit');
+    assert.ok(limited.every((q) => q.at === t0), `429s at ${limited.map((q) => q.at - t0)}`);
+    const early = sends.filter((d) => d < 0);
+    assert.deepStrictEqual(early, [], 'requests sent before the gateway reset');
+    // 5 slots were left at t0; everything else went from the reset (t0 + 1 s) on, and landed.
+    assert.strictEqual(ours.filter((q) => q.at === t0 && q.status === 200).length, 5);
+    const later = ours.filter((q) => q.at !== t0).map((q) => `${q.at - t0}:${q.status}`);
+    assert.deepStrictEqual(later.filter((x) => !/^1[0-9]{3}:200$/.test(x)), [], later.join(' '));
+    assert.strictEqual(server.uploads(), 65);
   });
 });
