@@ -1,5 +1,6 @@
 import * as assert from 'assert';
-import { RateLimiter, UploadScheduler, retryDelayMs, shouldRetry, DEFAULT_RETRY, MAX_GUARD_MS, type Clock } from '../../src/core/scheduler';
+import { RateLimiter, UploadScheduler, retryDelayMs, shouldRetry, realClock, DEFAULT_RETRY, DEFAULT_CONCURRENCY, DEFAULT_GUARD_MS, MAX_GUARD_MS, type Clock, type Job } from '../../src/core/scheduler';
+import { ManualClock, drive } from '../support/manualClock';
 import { UploadError } from '../../src/core/larkErrors';
 import { LocalCode } from '../../src/core/types';
 
@@ -181,5 +182,260 @@ suite('core/scheduler: UploadScheduler', () => {
     assert.ok(out.filter((o) => !o.ok).every((o) => !o.ok && o.error.code === LocalCode.Cancelled));
     assert.ok(started <= 6, `started ${started} jobs after a cancel at 4`);
     assert.strictEqual(out.length, 10);
+  });
+});
+
+suite('core/scheduler: UploadScheduler on a manual clock', () => {
+  const always = (): boolean => true; // jobs here wait only on the manual clock
+
+  test('after a 429 nothing new starts before x-ogw-ratelimit-reset, though workers are free', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(50, 1000, clock);
+    const scheduler = new UploadScheduler({ concurrency: 2, limiter, clock, random: () => 0 });
+    const t0 = clock.now();
+    const sent: { job: number; at: number }[] = [];
+    let limitedOnce = false;
+    const jobs: Job<number>[] = Array.from({ length: 5 }, (_, i) => async ({ acquire }) => {
+      if (i > 0) await clock.sleep(10); // preparing (reading a file) takes a little time
+      await acquire();
+      sent.push({ job: i, at: clock.now() - t0 });
+      if (i === 0 && !limitedOnce) {
+        limitedOnce = true;
+        throw new UploadError(99991400, 'request trigger frequency limit', { httpStatus: 429, retryAfterMs: 3000 });
+      }
+      return i;
+    });
+    const out = await drive(clock, scheduler.run(jobs), always);
+    assert.deepStrictEqual(out.map((o) => o.ok && o.value), [0, 1, 2, 3, 4]);
+    // The 429 came at t0: job 1 (ready at t0 + 10) and every later start wait for t0 + 3000.
+    assert.deepStrictEqual(sent, [
+      { job: 0, at: 0 },
+      { job: 1, at: 3000 },
+      { job: 0, at: 3000 },
+      { job: 2, at: 3010 },
+      { job: 3, at: 3010 },
+      { job: 4, at: 3020 },
+    ]);
+    assert.strictEqual(limiter.guardMs, 50, 'the 429 widened the guard');
+  });
+
+  test('a 429 without a reset header still widens the guard and is retried with backoff', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(50, 1000, clock);
+    const delays: number[] = [];
+    const scheduler = new UploadScheduler({ limiter, clock, random: () => 1, retry: { baseDelayMs: 100 }, onRetry: (_i, _a, d) => delays.push(d) });
+    let calls = 0;
+    const out = await drive(
+      clock,
+      scheduler.run([
+        async ({ acquire }) => {
+          await acquire();
+          if (++calls < 3) throw new UploadError(99991400, 'limited', { httpStatus: 429 });
+          return 'ok';
+        },
+      ]),
+      always,
+    );
+    assert.ok(out[0].ok && out[0].attempts === 3);
+    assert.deepStrictEqual(delays, [100, 200]);
+    assert.strictEqual(limiter.guardMs, 100);
+  });
+
+  test('onRetry gets the job index, the attempt and the delay actually waited', async () => {
+    const clock = new ManualClock();
+    const seen: string[] = [];
+    const scheduler = new UploadScheduler({
+      limiter: new RateLimiter(1000, 100000, clock),
+      clock,
+      random: () => 0.5,
+      retry: { baseDelayMs: 100, maxDelayMs: 1000 },
+      onRetry: (i, attempt, delay, err) => seen.push(`${i}/${attempt}/${delay}/${err.code}`),
+    });
+    let n = 0;
+    const t0 = clock.now();
+    const out = await drive(
+      clock,
+      scheduler.run([
+        async () => -1,
+        async () => {
+          if (++n < 3) throw new UploadError(LocalCode.NetworkError, 'ECONNRESET');
+          return clock.now() - t0;
+        },
+      ]),
+      always,
+    );
+    assert.deepStrictEqual(seen, ['1/1/50/9101', '1/2/100/9101']);
+    assert.ok(out[1].ok && out[1].value === 150);
+  });
+
+  test('cancel during a retry wait: 9104 with the attempts made, and no further attempt', async () => {
+    const clock = new ManualClock();
+    const ac = new AbortController();
+    const scheduler = new UploadScheduler({ limiter: new RateLimiter(1000, 100000, clock), clock, random: () => 1, retry: { baseDelayMs: 1000 }, onRetry: () => ac.abort() });
+    let calls = 0;
+    const [o] = await drive(
+      clock,
+      scheduler.run(
+        [
+          async () => {
+            calls++;
+            throw new UploadError(232096, 'meta writing stopped', { httpStatus: 400 });
+          },
+        ],
+        { signal: ac.signal },
+      ),
+      always,
+    );
+    assert.ok(!o.ok && o.error.code === LocalCode.Cancelled && o.attempts === 1, JSON.stringify(o));
+    assert.strictEqual(calls, 1);
+  });
+
+  test('an abort that makes a job fail reads as cancelled; a real verdict during the abort stays', async () => {
+    const ac = new AbortController();
+    const scheduler = new UploadScheduler({ limiter: new RateLimiter(1000, 100000) });
+    const out = await scheduler.run(
+      [
+        async () => {
+          ac.abort();
+          throw new UploadError(LocalCode.NetworkError, 'socket closed by the abort');
+        },
+        async () => {
+          throw new UploadError(234011, 'bad format', { httpStatus: 400 });
+        },
+      ],
+      { signal: ac.signal },
+    );
+    assert.ok(!out[0].ok && out[0].error.code === LocalCode.Cancelled && out[0].attempts === 1);
+    // the second job never started: cancelled without an attempt
+    assert.ok(!out[1].ok && out[1].error.code === LocalCode.Cancelled && out[1].attempts === 0);
+    const verdict = await new UploadScheduler({ limiter: new RateLimiter(1000, 100000) }).run(
+      [
+        async () => {
+          const e = new UploadError(234011, 'bad format', { httpStatus: 400 });
+          ac.abort();
+          throw e;
+        },
+      ],
+      { signal: new AbortController().signal },
+    );
+    assert.ok(!verdict[0].ok && verdict[0].error.code === 234011);
+  });
+
+  test('a plain Error from a job becomes 9101 with its message; after an abort it is 9104', async () => {
+    const scheduler = new UploadScheduler({ limiter: new RateLimiter(1000, 100000), retry: { maxAttempts: 1 } });
+    const [o] = await scheduler.run([async () => Promise.reject(new Error('EPIPE somewhere'))]);
+    assert.ok(!o.ok && o.error.code === LocalCode.NetworkError && o.error.message === 'EPIPE somewhere');
+    const [s] = await scheduler.run([async () => Promise.reject('a string')]);
+    assert.ok(!s.ok && s.error.code === LocalCode.NetworkError && s.error.message === 'a string');
+    const ac = new AbortController();
+    const [c] = await scheduler.run(
+      [
+        async () => {
+          ac.abort();
+          throw new Error('aborted');
+        },
+      ],
+      { signal: ac.signal },
+    );
+    assert.ok(!c.ok && c.error.code === LocalCode.Cancelled);
+  });
+
+  test('concurrency: default 16, clamped to 1..64, fractions floored', () => {
+    assert.strictEqual(new UploadScheduler().concurrency, DEFAULT_CONCURRENCY);
+    assert.strictEqual(DEFAULT_CONCURRENCY, 16);
+    assert.strictEqual(new UploadScheduler({ concurrency: 0 }).concurrency, 1);
+    assert.strictEqual(new UploadScheduler({ concurrency: 500 }).concurrency, 64);
+    assert.strictEqual(new UploadScheduler({ concurrency: 64 }).concurrency, 64);
+    assert.strictEqual(new UploadScheduler({ concurrency: 3.9 }).concurrency, 3);
+  });
+
+  test('default retry policy: 5 attempts, 500 ms base, 20 s cap', async () => {
+    assert.deepStrictEqual(DEFAULT_RETRY, { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 20_000 });
+    const clock = new ManualClock();
+    const delays: number[] = [];
+    const scheduler = new UploadScheduler({ limiter: new RateLimiter(1000, 100000, clock), clock, random: () => 1, onRetry: (_i, _a, d) => delays.push(d) });
+    const [o] = await drive(clock, scheduler.run([async () => Promise.reject(new UploadError(LocalCode.Timeout, 'slow'))]), always);
+    assert.ok(!o.ok && o.attempts === 5);
+    assert.deepStrictEqual(delays, [500, 1000, 2000, 4000]);
+  });
+
+  test('no jobs: no outcomes, no workers', async () => {
+    assert.deepStrictEqual(await new UploadScheduler().run([]), []);
+  });
+
+  test('onSettled reports each outcome with its index as it finishes', async () => {
+    const clock = new ManualClock();
+    const settled: string[] = [];
+    const scheduler = new UploadScheduler({ concurrency: 3, limiter: new RateLimiter(1000, 100000, clock), clock });
+    await drive(
+      clock,
+      scheduler.run(
+        [30, 10, 20].map((ms, i) => async () => {
+          await clock.sleep(ms);
+          return i;
+        }),
+        { onSettled: (i, o) => settled.push(`${i}:${o.ok && o.value}`) },
+      ),
+      always,
+    );
+    assert.deepStrictEqual(settled, ['1:1', '2:2', '0:0']);
+  });
+});
+
+suite('core/scheduler: the limiter on a manual clock', () => {
+  test('the 51st start waits exactly 1000 ms + the guard; the guard default is 25 ms', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(undefined, undefined, clock);
+    assert.strictEqual(limiter.guardMs, DEFAULT_GUARD_MS);
+    assert.strictEqual(DEFAULT_GUARD_MS, 25);
+    const t0 = clock.now();
+    const starts: number[] = [];
+    const all = Array.from({ length: 101 }, () => limiter.acquire().then(() => starts.push(clock.now() - t0)));
+    await drive(clock, Promise.all(all), () => true);
+    assert.deepStrictEqual([starts[0], starts[49], starts[50], starts[99], starts[100]], [0, 0, 1025, 1025, 2050]);
+  });
+
+  test('pauseFor never shortens an earlier, longer pause', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(50, 1000, clock);
+    limiter.pauseFor(3000);
+    limiter.pauseFor(1000);
+    const t0 = clock.now();
+    await drive(clock, limiter.acquire(), () => true);
+    assert.strictEqual(clock.now() - t0, 3000);
+  });
+
+  test('the guard widens 25 -> 50 -> 100 ... up to 400 ms, also from a guard of 0', () => {
+    const limiter = new RateLimiter(50, 1000, new ManualClock(), 0);
+    const seen: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      limiter.widenGuard();
+      seen.push(limiter.guardMs);
+    }
+    assert.deepStrictEqual(seen, [25, 50, 100, 200, 400, 400, 400]);
+  });
+
+  test('the minute window widens with the guard too', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(1000, 3, clock, 0);
+    limiter.widenGuard(); // 25 ms
+    const t0 = clock.now();
+    const starts: number[] = [];
+    const all = Array.from({ length: 4 }, () => limiter.acquire().then(() => starts.push(clock.now() - t0)));
+    await drive(clock, Promise.all(all), () => true);
+    assert.deepStrictEqual(starts, [0, 0, 0, 60_025]);
+  });
+
+  test('realClock.sleep waits and can be cancelled', async () => {
+    const t = Date.now();
+    await realClock.sleep(5);
+    assert.ok(Date.now() - t >= 4); // a lower bound only: timers never fire early (1 ms rounding)
+    const ac = new AbortController();
+    const pending = realClock.sleep(60_000, ac.signal);
+    ac.abort();
+    await assert.rejects(pending, (e: unknown) => e instanceof UploadError && e.code === LocalCode.Cancelled);
+    const pre = new AbortController();
+    pre.abort();
+    await assert.rejects(realClock.sleep(1, pre.signal), (e: unknown) => e instanceof UploadError && e.code === LocalCode.Cancelled);
   });
 });
