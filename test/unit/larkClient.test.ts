@@ -6,7 +6,8 @@ import * as os from 'os';
 import * as path from 'path';
 import type { AddressInfo } from 'net';
 import sharp from 'sharp';
-import nodeFetch from 'node-fetch';
+import nodeFetch, { Response } from 'node-fetch';
+import { Readable } from 'stream';
 import { LarkClient, MAX_REJECTED_TOKENS, type FetchLike, type RequestLog } from '../../src/core/larkClient';
 import { normalizeBaseUrl, LARK_BASE_URL, FEISHU_BASE_URL } from '../../src/core/baseUrl';
 import { RateLimiter, UploadScheduler, rateLimiterFor, type Job } from '../../src/core/scheduler';
@@ -742,5 +743,226 @@ suite('core/scheduler + client: the 50/s budget, exactly (manual clock shared wi
     const later = ours.filter((q) => q.at !== t0).map((q) => `${q.at - t0}:${q.status}`);
     assert.deepStrictEqual(later.filter((x) => !/^1[0-9]{3}:200$/.test(x)), [], later.join(' '));
     assert.strictEqual(server.uploads(), 65);
+  });
+});
+
+suite('core/larkClient: every kind of answer, from a scripted fetch', () => {
+  type Answer = { status?: number; statusText?: string; body?: string | Readable; headers?: Record<string, string> };
+  const calls: { url: string; method: string; auth: string | undefined }[] = [];
+  const tokenOk = (): Answer => ({ body: JSON.stringify({ code: 0, msg: 'ok', tenant_access_token: 't-scripted-token-000000000001', expire: 7200 }) });
+
+  /** A client whose fetch answers from `script` in order (the token request included). */
+  function scripted(script: Answer[], extra: Partial<ConstructorParameters<typeof LarkClient>[0]> = {}): LarkClient {
+    calls.length = 0;
+    const fetch: FetchLike = async (url, init) => {
+      const headers = (init.headers ?? {}) as Record<string, string>;
+      calls.push({ url, method: String(init.method), auth: headers.Authorization });
+      const a = script.shift();
+      if (!a) throw new Error('script exhausted');
+      return new Response(a.body ?? '', { status: a.status ?? 200, statusText: a.statusText, headers: { 'content-type': 'application/json', ...a.headers } });
+    };
+    return new LarkClient({ baseUrl: 'https://lark.example.com', credentials: { kind: 'app', appId: 'cli_scripted', appSecret: 'scripted-secret-value' }, fetch, ...extra });
+  }
+  const upload = (c: LarkClient) => c.uploadImage(pngSource(), 'message');
+
+  test('missing credentials are refused before any request (9107)', () => {
+    for (const credentials of [
+      { kind: 'app' as const, appId: '', appSecret: 'x' },
+      { kind: 'app' as const, appId: 'cli_x', appSecret: '' },
+      { kind: 'token' as const, token: '' },
+    ]) {
+      assert.throws(
+        () => new LarkClient({ credentials, fetch: async () => assert.fail('no request') }),
+        (e: unknown) => e instanceof UploadError && e.code === LocalCode.MissingCredentials,
+      );
+    }
+  });
+
+  test('a success: the key, the log id from X-Tt-Logid (else X-Request-Id), the token sent as Bearer', async () => {
+    const c = scripted([tokenOk(), { body: JSON.stringify({ code: 0, data: { image_key: 'img_v2_a' } }), headers: { 'x-tt-logid': 'LOG-A' } }, { body: JSON.stringify({ code: 0, data: { image_key: 'img_v2_b' } }), headers: { 'x-request-id': 'REQ-B' } }, { body: JSON.stringify({ code: 0, data: { image_key: 'img_v2_c' } }) }]);
+    assert.deepStrictEqual(await upload(c), { imageKey: 'img_v2_a', logId: 'LOG-A' });
+    assert.deepStrictEqual(await upload(c), { imageKey: 'img_v2_b', logId: 'REQ-B' });
+    assert.deepStrictEqual(await upload(c), { imageKey: 'img_v2_c', logId: undefined });
+    assert.deepStrictEqual(
+      calls.map((k) => `${k.method} ${k.url} ${k.auth ?? '-'}`),
+      [
+        'POST https://lark.example.com/open-apis/auth/v3/tenant_access_token/internal -',
+        'POST https://lark.example.com/open-apis/im/v1/images Bearer t-scripted-token-000000000001',
+        'POST https://lark.example.com/open-apis/im/v1/images Bearer t-scripted-token-000000000001',
+        'POST https://lark.example.com/open-apis/im/v1/images Bearer t-scripted-token-000000000001',
+      ],
+    );
+  });
+
+  test('code 0 without an image_key (or an empty one) is 9103 with the HTTP status', async () => {
+    for (const data of [{}, { image_key: '' }, { image_key: 7 }, null]) {
+      const err = await rejectsWithCode(upload(scripted([tokenOk(), { status: 200, body: JSON.stringify({ code: 0, data }) }])), LocalCode.BadResponse);
+      assert.strictEqual(err.httpStatus, 200);
+      assert.match(err.message, /^Upload failed: HTTP 200 without the expected fields\.$/);
+    }
+  });
+
+  test('a Lark error carries code, msg, log id (body first), troubleshooter, violations and the reset', async () => {
+    const body = { code: 99991400, msg: 'request trigger frequency limit', error: { log_id: 'BODY-LOG', troubleshooter: 'https://t.example/x', permission_violations: [{ subject: 'im:resource' }] } };
+    const err = await rejectsWithCode(upload(scripted([tokenOk(), { status: 429, body: JSON.stringify(body), headers: { 'x-tt-logid': 'HEADER-LOG', 'x-ogw-ratelimit-reset': '2' } }])), 99991400);
+    assert.strictEqual(err.message, 'Upload failed: request trigger frequency limit');
+    assert.strictEqual(err.logId, 'BODY-LOG');
+    assert.strictEqual(err.httpStatus, 429);
+    assert.strictEqual(err.retryAfterMs, 2000);
+    assert.strictEqual(err.troubleshooter, 'https://t.example/x');
+    assert.deepStrictEqual(err.permissionViolations, [{ subject: 'im:resource' }]);
+    const bare = await rejectsWithCode(upload(scripted([tokenOk(), { status: 400, body: JSON.stringify({ code: 234011 }), headers: { 'x-tt-logid': 'H2' } }])), 234011);
+    assert.strictEqual(bare.message, 'Upload failed: code 234011');
+    assert.strictEqual(bare.logId, 'H2');
+    assert.strictEqual(bare.troubleshooter, undefined);
+    assert.strictEqual(bare.permissionViolations, undefined);
+    assert.strictEqual(bare.retryAfterMs, undefined);
+  });
+
+  test('x-ogw-ratelimit-reset that is 0, negative or not a number gives no retryAfterMs', async () => {
+    for (const reset of ['0', '-3', 'soon']) {
+      const err = await rejectsWithCode(upload(scripted([tokenOk(), { status: 429, body: JSON.stringify({ code: 99991400, msg: 'limited' }), headers: { 'x-ogw-ratelimit-reset': reset } }])), 99991400);
+      assert.strictEqual(err.retryAfterMs, undefined, reset);
+    }
+  });
+
+  test('not Lark JSON: HTML, a JSON array or number, a non-numeric code', async () => {
+    const html = await rejectsWithCode(upload(scripted([tokenOk(), { status: 502, statusText: 'Bad Gateway', body: '<html>bad gateway</html>', headers: { 'content-type': 'text/html; charset=utf-8' } }])), LocalCode.BadResponse);
+    assert.strictEqual(html.message, 'Unexpected answer from https://lark.example.com: HTTP 502 Bad Gateway (text/html, not Lark JSON).');
+    assert.strictEqual(html.httpStatus, 502);
+    const plain = await rejectsWithCode(upload(scripted([tokenOk(), { status: 503, body: 'busy', headers: { 'content-type': 'text/plain' } }])), LocalCode.BadResponse);
+    assert.strictEqual(plain.message, 'Unexpected answer from https://lark.example.com: HTTP 503 (text/plain, not Lark JSON).');
+    for (const body of ['[1,2]', '42', 'null']) {
+      await rejectsWithCode(upload(scripted([tokenOk(), { status: 200, body }])), LocalCode.BadResponse);
+    }
+    const weird = await rejectsWithCode(upload(scripted([tokenOk(), { status: 400, body: JSON.stringify({ code: '234011', msg: 'x' }) }])), LocalCode.BadResponse);
+    assert.match(weird.message, /HTTP 400 without the expected fields/);
+  });
+
+  test('an answer cut off while reading is 9101 with the status', async () => {
+    const broken = new Readable({
+      read() {
+        this.destroy(new Error('socket hang up'));
+      },
+    });
+    const err = await rejectsWithCode(upload(scripted([tokenOk(), { status: 200, body: broken }])), LocalCode.NetworkError);
+    assert.strictEqual(err.message, 'Connection lost while reading the answer (HTTP 200).');
+    assert.strictEqual(err.httpStatus, 200);
+  });
+
+  test('a token answer without a token, or with code != 0, is an error of its own', async () => {
+    await rejectsWithCode(scripted([{ body: JSON.stringify({ code: 0, msg: 'ok', expire: 7200 }) }]).getToken(), LocalCode.BadResponse);
+    await rejectsWithCode(scripted([{ body: JSON.stringify({ code: 0, tenant_access_token: 't-x', expire: '7200' }) }]).getToken(), LocalCode.BadResponse);
+    const e = await rejectsWithCode(scripted([{ body: JSON.stringify({ code: 10003, msg: 'invalid param', tenant_access_token: 't-x', expire: 7200 }) }]).getToken(), 10003);
+    assert.strictEqual(e.message, 'Could not get a tenant access token: invalid param');
+  });
+
+  test('redirects of every 3xx are refused, naming where they pointed', async () => {
+    for (const status of [300, 301, 308, 399]) {
+      const err = await rejectsWithCode(upload(scripted([tokenOk(), { status, headers: { location: 'https://elsewhere.example:8443/x' } }])), LocalCode.RedirectRefused);
+      assert.strictEqual(err.httpStatus, status);
+      assert.match(err.message, new RegExp(`HTTP ${status} redirecting to https://elsewhere\\.example:8443;`));
+    }
+    const odd = await rejectsWithCode(upload(scripted([tokenOk(), { status: 302, headers: { location: 'http://[bad' } }])), LocalCode.RedirectRefused);
+    assert.match(odd.message, /redirecting to another location;/);
+    const none = await rejectsWithCode(upload(scripted([tokenOk(), { status: 302 }])), LocalCode.RedirectRefused);
+    assert.match(none.message, /redirecting to https:\/\/lark\.example\.com;/);
+  });
+
+  test('network failures name the cause; an abort before sending makes no request', async () => {
+    const refused = new LarkClient({
+      baseUrl: 'https://lark.example.com',
+      credentials: { kind: 'token', token: 't-static-000000000000000001' },
+      fetch: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    });
+    const e1 = await rejectsWithCode(upload(refused), LocalCode.NetworkError);
+    assert.strictEqual(e1.message, 'Network error talking to https://lark.example.com: ECONNREFUSED.');
+    const noCode = new LarkClient({ baseUrl: 'https://lark.example.com', credentials: { kind: 'token', token: 't-static-000000000000000001' }, fetch: async () => Promise.reject(new Error('getaddrinfo failed')) });
+    assert.strictEqual((await rejectsWithCode(upload(noCode), LocalCode.NetworkError)).message, 'Network error talking to https://lark.example.com: getaddrinfo failed.');
+    const typed = new LarkClient({ baseUrl: 'https://lark.example.com', credentials: { kind: 'token', token: 't-static-000000000000000001' }, fetch: async () => Promise.reject(new UploadError(LocalCode.InsecureBaseUrl, 'typed')) });
+    await rejectsWithCode(upload(typed), LocalCode.InsecureBaseUrl);
+    let fetched = 0;
+    const c = new LarkClient({ baseUrl: 'https://lark.example.com', credentials: { kind: 'token', token: 't-static-000000000000000001' }, fetch: async () => (fetched++, new Response('{}')) });
+    const ac = new AbortController();
+    ac.abort();
+    await rejectsWithCode(c.uploadImage(pngSource(), 'message', { signal: ac.signal }), LocalCode.Cancelled);
+    await rejectsWithCode(c.downloadImage('img_v2_x', { signal: ac.signal }), LocalCode.Cancelled);
+    assert.strictEqual(fetched, 0);
+  });
+
+  test('the timeout message names the limit in seconds', async () => {
+    const hang: FetchLike = (_url, init) =>
+      new Promise((_resolve, reject) => (init.signal as AbortSignal).addEventListener('abort', () => reject(new Error('aborted'))));
+    const c = new LarkClient({ baseUrl: 'https://lark.example.com', credentials: { kind: 'token', token: 't-static-000000000000000001' }, fetch: hang, timeoutMs: 1500 });
+    const e = await rejectsWithCode(upload(c), LocalCode.Timeout);
+    assert.strictEqual(e.message, 'No answer from https://lark.example.com within 2 s.');
+  });
+
+  test('the request log: one line per request, the key hidden in download paths, durations from the clock', async () => {
+    const clock = new ManualClock();
+    const logs: RequestLog[] = [];
+    const c = scripted(
+      [
+        tokenOk(),
+        { body: 'PNGBYTES', headers: { 'content-type': 'image/png', 'x-tt-logid': 'DL' } },
+        { status: 400, body: JSON.stringify({ code: 234008, msg: 'not the sender' }), headers: { 'x-tt-logid': 'DL2' } },
+        { status: 200, body: JSON.stringify({ code: 234005, msg: 'deleted' }) },
+      ],
+      { now: clock.now, onRequest: (l) => logs.push(l) },
+    );
+    const got = await c.downloadImage('img_v2_secret/key');
+    assert.deepStrictEqual([got.bytes.toString(), got.contentType, got.logId], ['PNGBYTES', 'image/png', 'DL']);
+    assert.strictEqual(calls[1].url, 'https://lark.example.com/open-apis/im/v1/images/img_v2_secret%2Fkey');
+    await rejectsWithCode(c.downloadImage('img_v2_other'), 234008);
+    await rejectsWithCode(c.downloadImage('img_v2_json'), 234005); // a 200 that is JSON is an error answer
+    assert.deepStrictEqual(
+      logs.map((l) => `${l.method} ${l.path} ${l.status} ${l.code} ${l.logId} ${l.durationMs}`),
+      [
+        'POST /open-apis/auth/v3/tenant_access_token/internal 200 0 undefined 0',
+        'GET /open-apis/im/v1/images/:image_key 200 0 DL 0',
+        'GET /open-apis/im/v1/images/:image_key 400 234008 DL2 0',
+        'GET /open-apis/im/v1/images/:image_key 200 234005 undefined 0',
+      ],
+    );
+  });
+
+  test('tokenSecondsLeft and testConnection (which always asks for a fresh token)', async () => {
+    const clock = new ManualClock();
+    const c = scripted([tokenOk(), tokenOk()], { now: clock.now });
+    assert.strictEqual(c.tokenSecondsLeft(), undefined);
+    await c.getToken();
+    clock.advance(1400); // 7198.6 s left
+    assert.strictEqual(c.tokenSecondsLeft(), 7199);
+    assert.deepStrictEqual(await c.testConnection(), { tokenSecondsLeft: 7200 });
+    assert.strictEqual(calls.length, 2);
+    clock.advance(3 * 3600_000);
+    assert.strictEqual(c.tokenSecondsLeft(), 0);
+    const staticClient = new LarkClient({ baseUrl: 'https://lark.example.com', credentials: { kind: 'token', token: 't-static-000000000000000001' }, fetch: async () => assert.fail('no request') });
+    assert.strictEqual(await staticClient.getToken(), 't-static-000000000000000001');
+    assert.deepStrictEqual(await staticClient.testConnection(), { tokenSecondsLeft: undefined });
+    assert.strictEqual(staticClient.appId, undefined);
+    assert.strictEqual(c.appId, 'cli_scripted');
+  });
+
+  test('the image part: the file name (or the given one), its type and every byte; a missing file is 9003', async () => {
+    let seen: { name: string; type: string; bytes: Buffer } | undefined;
+    const fetch: FetchLike = async (url, init) => {
+      if (url.endsWith(TOKEN_PATH)) return new Response(JSON.stringify({ code: 0, tenant_access_token: 't-part-0000000000000001', expire: 7200 }));
+      const form = init.body as unknown as { get(name: string): { name: string; type: string; arrayBuffer(): Promise<ArrayBuffer> } };
+      const part = form.get('image');
+      seen = { name: part.name, type: part.type, bytes: Buffer.from(await part.arrayBuffer()) };
+      return new Response(JSON.stringify({ code: 0, data: { image_key: 'img_v2_part' } }));
+    };
+    const c = new LarkClient({ baseUrl: 'https://lark.example.com', credentials: { kind: 'app', appId: 'cli_p', appSecret: 'part-secret' }, fetch });
+    await c.uploadImage({ kind: 'file', path: jpg, mime: 'image/jpeg' }, 'message');
+    assert.deepStrictEqual(seen, { name: 'photo.jpg', type: 'image/jpeg', bytes: fs.readFileSync(jpg) });
+    await c.uploadImage({ kind: 'file', path: jpg, mime: 'image/jpeg', name: 'renamed.jpg' }, 'message');
+    assert.strictEqual(seen?.name, 'renamed.jpg');
+    const bytes = fs.readFileSync(png);
+    await c.uploadImage({ kind: 'bytes', bytes, mime: 'image/png', name: 'pasted.png' }, 'avatar');
+    assert.deepStrictEqual(seen, { name: 'pasted.png', type: 'image/png', bytes });
+    const missing = path.join(dir, 'gone.png');
+    const err = await rejectsWithCode(c.uploadImage({ kind: 'file', path: missing, mime: 'image/png' }, 'message'), LocalCode.FileUnreadable);
+    assert.ok(err.message.startsWith(`Cannot read ${missing}: `), err.message);
   });
 });
