@@ -748,7 +748,7 @@ suite('core/scheduler + client: the 50/s budget, exactly (manual clock shared wi
 
 suite('core/larkClient: every kind of answer, from a scripted fetch', () => {
   type Answer = { status?: number; statusText?: string; body?: string | Readable; headers?: Record<string, string> };
-  const calls: { url: string; method: string; auth: string | undefined }[] = [];
+  const calls: { url: string; method: string; auth: string | undefined; contentType?: string; body?: string }[] = [];
   const tokenOk = (): Answer => ({ body: JSON.stringify({ code: 0, msg: 'ok', tenant_access_token: 't-scripted-token-000000000001', expire: 7200 }) });
 
   /** A client whose fetch answers from `script` in order (the token request included). */
@@ -756,7 +756,7 @@ suite('core/larkClient: every kind of answer, from a scripted fetch', () => {
     calls.length = 0;
     const fetch: FetchLike = async (url, init) => {
       const headers = (init.headers ?? {}) as Record<string, string>;
-      calls.push({ url, method: String(init.method), auth: headers.Authorization });
+      calls.push({ url, method: String(init.method), auth: headers.Authorization, contentType: headers['Content-Type'], body: typeof init.body === 'string' ? init.body : undefined });
       const a = script.shift();
       if (!a) throw new Error('script exhausted');
       return new Response(a.body ?? '', { status: a.status ?? 200, statusText: a.statusText, headers: { 'content-type': 'application/json', ...a.headers } });
@@ -773,7 +773,10 @@ suite('core/larkClient: every kind of answer, from a scripted fetch', () => {
     ]) {
       assert.throws(
         () => new LarkClient({ credentials, fetch: async () => assert.fail('no request') }),
-        (e: unknown) => e instanceof UploadError && e.code === LocalCode.MissingCredentials,
+        (e: unknown) =>
+          e instanceof UploadError &&
+          e.code === LocalCode.MissingCredentials &&
+          e.message === (credentials.kind === 'app' ? 'App ID and App Secret are both required.' : 'The tenant access token is empty.'),
       );
     }
   });
@@ -792,6 +795,27 @@ suite('core/larkClient: every kind of answer, from a scripted fetch', () => {
         'POST https://lark.example.com/open-apis/im/v1/images Bearer t-scripted-token-000000000001',
       ],
     );
+  });
+
+  test('the token request: JSON with app_id and app_secret', async () => {
+    await scripted([tokenOk()]).getToken();
+    assert.strictEqual(calls[0].contentType, 'application/json; charset=utf-8');
+    assert.deepStrictEqual(JSON.parse(calls[0].body ?? ''), { app_id: 'cli_scripted', app_secret: 'scripted-secret-value' });
+  });
+
+  test('a token that lives exactly 30 minutes is re-asked after a minute', async () => {
+    const clock = new ManualClock();
+    const t = (n: number): Answer => ({ body: JSON.stringify({ code: 0, tenant_access_token: `t-thirty-minutes-00000${n}`, expire: 1800 }) });
+    const c = scripted([t(1), t(2)], { now: clock.now });
+    await c.getToken();
+    clock.advance(59_999);
+    assert.strictEqual(await c.getToken(), 't-thirty-minutes-000001');
+    clock.advance(1);
+    assert.strictEqual(await c.getToken(), 't-thirty-minutes-000002');
+  });
+
+  test('an error code with an image_key is still an error', async () => {
+    await rejectsWithCode(upload(scripted([tokenOk(), { status: 200, body: JSON.stringify({ code: 234001, msg: 'bad', data: { image_key: 'img_v2_not_really' } }) }])), 234001);
   });
 
   test('code 0 without an image_key (or an empty one) is 9103 with the HTTP status', async () => {

@@ -308,23 +308,25 @@ suite('core/scheduler: UploadScheduler on a manual clock', () => {
     assert.ok(!out[0].ok && out[0].error.code === LocalCode.Cancelled && out[0].attempts === 1);
     // the second job never started: cancelled without an attempt
     assert.ok(!out[1].ok && out[1].error.code === LocalCode.Cancelled && out[1].attempts === 0);
+    const ac2 = new AbortController();
     const verdict = await new UploadScheduler({ limiter: new RateLimiter(1000, 100000) }).run(
       [
         async () => {
           const e = new UploadError(234011, 'bad format', { httpStatus: 400 });
-          ac.abort();
+          ac2.abort();
           throw e;
         },
       ],
-      { signal: new AbortController().signal },
+      { signal: ac2.signal },
     );
-    assert.ok(!verdict[0].ok && verdict[0].error.code === 234011);
+    assert.ok(!verdict[0].ok && verdict[0].error.code === 234011 && verdict[0].attempts === 1);
   });
 
   test('a plain Error from a job becomes 9101 with its message; after an abort it is 9104', async () => {
     const scheduler = new UploadScheduler({ limiter: new RateLimiter(1000, 100000), retry: { maxAttempts: 1 } });
     const [o] = await scheduler.run([async () => Promise.reject(new Error('EPIPE somewhere'))]);
     assert.ok(!o.ok && o.error.code === LocalCode.NetworkError && o.error.message === 'EPIPE somewhere');
+    assert.ok(!o.ok && o.error.cause instanceof Error && o.error.cause.message === 'EPIPE somewhere');
     const [s] = await scheduler.run([async () => Promise.reject('a string')]);
     assert.ok(!s.ok && s.error.code === LocalCode.NetworkError && s.error.message === 'a string');
     const ac = new AbortController();
@@ -437,5 +439,58 @@ suite('core/scheduler: the limiter on a manual clock', () => {
     const pre = new AbortController();
     pre.abort();
     await assert.rejects(realClock.sleep(1, pre.signal), (e: unknown) => e instanceof UploadError && e.code === LocalCode.Cancelled);
+  });
+});
+
+suite('core/scheduler: what is retried, and how long it waits', () => {
+  test('any 5xx or 429 is retried even with a code the catalog calls permanent; Cancelled never is', () => {
+    assert.strictEqual(shouldRetry(new UploadError(234001, 'odd', { httpStatus: 500 })), true);
+    assert.strictEqual(shouldRetry(new UploadError(234001, 'odd', { httpStatus: 599 })), true);
+    assert.strictEqual(shouldRetry(new UploadError(234001, 'odd', { httpStatus: 429 })), true);
+    assert.strictEqual(shouldRetry(new UploadError(234001, 'odd', { httpStatus: 499 })), false);
+    assert.strictEqual(shouldRetry(new UploadError(LocalCode.Cancelled, 'Cancelled.', { httpStatus: 503 })), false);
+  });
+
+  test('after a 429 with a reset: the reset plus up to 1 s (or the backoff cap, if smaller) of jitter', () => {
+    const limited = new UploadError(99991400, 'rl', { httpStatus: 429, retryAfterMs: 2000 });
+    assert.strictEqual(retryDelayMs(limited, 1, { ...DEFAULT_RETRY, baseDelayMs: 100 }, () => 0.5), 2050);
+    assert.strictEqual(retryDelayMs(limited, 5, DEFAULT_RETRY, () => 0.5), 2500);
+    assert.strictEqual(retryDelayMs(limited, 5, DEFAULT_RETRY, () => 0), 2000);
+  });
+
+  test('only a 429 pauses the budget and widens the guard; other retried errors do not', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(50, 1000, clock);
+    const scheduler = new UploadScheduler({ limiter, clock, random: () => 0, retry: { baseDelayMs: 10 } });
+    let n = 0;
+    const t0 = clock.now();
+    const out = await drive(
+      clock,
+      scheduler.run([
+        async ({ acquire }) => {
+          await acquire();
+          if (++n === 1) throw new UploadError(232096, 'meta writing stopped', { httpStatus: 503, retryAfterMs: 5000 });
+          return clock.now() - t0;
+        },
+      ]),
+      () => true,
+    );
+    assert.ok(out[0].ok && out[0].value === 5000, JSON.stringify(out)); // its own wait honours the reset...
+    assert.strictEqual(limiter.guardMs, DEFAULT_GUARD_MS); // ...but the shared budget is not touched
+    const other = new UploadScheduler({ limiter, clock });
+    const t1 = clock.now();
+    await drive(clock, other.run([async ({ acquire }) => acquire()]), () => true);
+    assert.strictEqual(clock.now(), t1);
+  });
+
+  test('a waiter whose signal is already aborted is refused and takes no slot', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(1, 1000, clock);
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(limiter.acquire(ac.signal), (e: unknown) => e instanceof UploadError && e.code === LocalCode.Cancelled && e.message === 'Cancelled.');
+    const t0 = clock.now();
+    await limiter.acquire(); // the one slot is still free
+    assert.strictEqual(clock.now(), t0);
   });
 });
