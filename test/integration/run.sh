@@ -4,8 +4,9 @@
 #   bash test/integration/run.sh
 # Steps: install the tools once (setup-tools.sh, outside the clone) -> npm run build (dist/) ->
 # tsc -p . (out/) -> runner.js with a temporary workspace folder. Exit code = the suite's result.
-# env: LARK_TEST_SKIP_BUILD=1 (dist/ and out/ are fresh already), LARK_DEMO_FAIL=1 (enables a
-#      deliberately failing test), LARK_TEST_WORKSPACE (folder to open instead of a throwaway
+# env: LARK_TEST_SKIP_BUILD=1 (dist/ and out/ are fresh already), LARK_DEMO_FAIL=1 (adds a
+#      deliberately failing test), LARK_TEST_PICTURES=1 (README pictures instead of the tests: see
+#      test/demo/pictures.sh), LARK_TEST_WORKSPACE (folder to open instead of a throwaway
 #      sample-project), plus everything runner.js reads (LARK_TEST_TOOLS, LARK_TEST_ENV_JSON,
 #      LARK_TEST_SETTINGS_JSON/FILE, LARK_TEST_SCREENSHOT_DIR, LARK_TEST_TIMEOUT_MS, LARK_TEST_VERBOSE,
 #      LARK_TEST_KEEP).

@@ -25,8 +25,10 @@
 // Passed to the extension host (it inherits code-server's environment):
 //   VSCODE_TEST_LOG           file the in-host mocha report is appended to; streamed to our stdout
 //   LARK_TEST_SCREENSHOT_DIR  screenshot request dir (always set), see below
-//   LARK_TEST_USER_SETTINGS   path of the user settings.json written here
-//   + everything from LARK_TEST_ENV_JSON
+//   LARK_TEST_USER_SETTINGS   path of the user settings.json written here (the in-host entry,
+//                             suite/index.ts, fails the run without it)
+//   + everything from LARK_TEST_ENV_JSON, and our own environment (e.g. LARK_DEMO_FAIL,
+//     LARK_TEST_PICTURES: see suite/index.ts)
 //
 // Screenshot protocol (helpers.ts screenshot()): the in-host test writes `<dir>/<name>.request`
 // (atomically: write a temp name, then rename). This runner polls <dir>, deletes the request,

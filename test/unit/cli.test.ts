@@ -2,8 +2,11 @@
 import * as assert from 'assert';
 import * as cp from 'child_process';
 import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { LarkClient } from '../../src/core/larkClient';
 import { generateFixtures, type FixtureSet } from '../fixtures/generate';
 import { startLarkServer, type LarkServer } from '../larkServer/server';
 
@@ -30,6 +33,39 @@ function runCli(args: string[], env: Record<string, string | undefined>): Promis
       resolve({ code, stdout, stderr, lines });
     });
   });
+}
+
+const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
+const IMAGES_PATH = '/open-apis/im/v1/images';
+
+/**
+ * A proxy in front of the stand-in server that holds the answer to the token request for `holdMs`
+ * and notes when it let it go, and notes when each upload reached it (this process's clock).
+ */
+async function tokenHoldingProxy(target: string, holdMs: number): Promise<{ url: string; tokenReleasedAt: () => number; uploadsAt: number[]; close: () => Promise<void> }> {
+  let tokenReleasedAt = NaN;
+  const uploadsAt: number[] = [];
+  const proxy = http.createServer((req, res) => {
+    if (req.url === IMAGES_PATH) uploadsAt.push(Date.now());
+    const upstream = http.request(target + req.url, { method: req.method, headers: req.headers }, (answer) => {
+      const pass = (): void => {
+        if (req.url === TOKEN_PATH) tokenReleasedAt = Date.now();
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      };
+      if (req.url === TOKEN_PATH) setTimeout(pass, holdMs);
+      else pass();
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    tokenReleasedAt: () => tokenReleasedAt,
+    uploadsAt,
+    close: () => new Promise<void>((r) => (proxy.closeAllConnections(), proxy.close(() => r()))),
+  };
 }
 
 suite('CLI (dist/cli.js) against the stand-in server', () => {
@@ -130,24 +166,64 @@ suite('CLI (dist/cli.js) against the stand-in server', () => {
     assert.ok(!run.stdout.includes('wrong-secret-should-not-print') && !run.stderr.includes('wrong-secret-should-not-print'));
   });
 
-  test('120 distinct files stay inside 50/s: no 429, all uploaded', async function () {
-    this.timeout(30000);
+  test('101 files go through the 50/s budget: the 51st upload is sent >= 1 s and the 101st >= 2 s after the token arrived', async function () {
+    this.timeout(60000);
     const dir = path.join(tmp, 'many');
     fs.mkdirSync(dir, { recursive: true });
     const base = fs.readFileSync(fx.png);
-    const files = Array.from({ length: 120 }, (_, i) => {
+    const files = Array.from({ length: 101 }, (_, i) => {
       const f = path.join(dir, `img-${i}.png`);
       fs.writeFileSync(f, Buffer.concat([base, Buffer.from(`#${i}`)])); // distinct bytes after IEND
       return f;
     });
-    const run = await runCli(['--base-url', server.baseUrl, '--concurrency', '16', ...files], env);
+    // The server enforces no limit here: its 429s (and the pause after them) would slow a
+    // too-fast CLI down and hide it. 64 in parallel: every upload of a window is let go at once,
+    // without waiting for earlier answers. The token answer is held 1.5 s, so the CLI has read
+    // and hashed every file by then and starts uploading the moment the token arrives.
+    await server.close();
+    server = await startLarkServer({ rateLimit: false });
+    const proxy = await tokenHoldingProxy(server.baseUrl, 1500);
+    let run: Run;
+    try {
+      run = await runCli(['--base-url', proxy.url, '--concurrency', '64', ...files], { LARK_APP_ID: server.demo.appId, LARK_APP_SECRET: server.demo.appSecret });
+    } finally {
+      await proxy.close();
+    }
     assert.strictEqual(run.code, 0, run.stderr.slice(-2000));
-    assert.strictEqual(run.lines.length, 120);
-    assert.strictEqual(server.uploads(), 120);
-    // Without the limiter 18 of these were 429s (measured). A busy machine can still delay one
-    // request past the 25 ms guard; the first 429 widens the guard, so at most a stray one or two.
-    const limited = server.requests.filter((r) => r.status === 429).length;
-    assert.ok(limited <= 2, `${limited} answers were 429`);
+    assert.strictEqual(run.lines.length, 101);
+    assert.strictEqual(new Set(run.lines.map((l) => l.imageKey)).size, 101);
+    assert.strictEqual(server.uploads(), 101);
+    const sent = [...proxy.uploadsAt].sort((a, b) => a - b);
+    assert.strictEqual(sent.length, 101, 'one request per file');
+    // Lower bounds, the same on any machine: the CLI lets no upload go before it has its token, and
+    // at 50 per second no 51 uploads go within one second. Among the first 51 to arrive at least
+    // one was let go 51st or later, so the 51st arrival is >= 1 s, and the 101st >= 2 s, after the
+    // token answer left the proxy, however slow the machine. A limiter at 51/s (or 55/s) lets 51
+    // go at once: its 51st arrives as soon as they can be sent (about 0.1-0.3 s here).
+    for (const nth of [51, 101]) {
+      const after = sent[nth - 1] - proxy.tokenReleasedAt();
+      assert.ok(after >= ((nth - 1) / 50) * 1000, `upload ${nth} arrived ${after} ms after the token: more than 50 per second`);
+    }
+  });
+
+  test('a 429 from the gateway (another tool filled the window): the CLI waits the reset, says so, and every file lands', async () => {
+    // The server's clock stands still, so the window another tool filled is still full when the
+    // CLI's uploads arrive, however long the CLI took to start; each 429 moves it on by a second,
+    // so the retry (which the CLI sends only after the reset) finds a new window.
+    await server.close();
+    let s: LarkServer | undefined;
+    server = s = await startLarkServer({ now: () => Date.UTC(2026, 0, 1), onRequest: (r) => r.status === 429 && s?.advanceClock(1000) });
+    const other = new LarkClient({ baseUrl: server.baseUrl, credentials: { kind: 'app', appId: server.demo.appId, appSecret: server.demo.appSecret } });
+    const png = fs.readFileSync(fx.png);
+    for (let i = 0; i < 50; i++) await other.uploadImage({ kind: 'bytes', bytes: Buffer.concat([png, Buffer.from(`#other-${i}`)]), mime: 'image/png', name: `other-${i}.png` }, 'message');
+    const run = await runCli(['--base-url', server.baseUrl, fx.png, fx.jpg], env);
+    assert.strictEqual(run.code, 0, run.stderr);
+    assert.strictEqual(server.uploads(), 52);
+    const limited = server.requests.filter((r) => r.status === 429);
+    assert.ok(limited.length >= 1 && limited.every((r) => r.code === 99991400), 'the CLI met the full window');
+    const waits = [...run.stderr.matchAll(/ retry \d+ in ([\d.]+) s after 99991400:/g)].map((m) => Number(m[1]));
+    assert.strictEqual(waits.length, limited.length, 'each 429 is retried, and said so');
+    assert.ok(waits.every((w) => w >= 1), `waited ${waits.join(', ')} s; x-ogw-ratelimit-reset said 1 s`);
   });
 
   test('token expiry mid-batch and transient faults are survived; nothing is lost or duplicated', async function () {

@@ -83,8 +83,12 @@ suite('larkErrors: catalog', () => {
       if (info.category === 'local') assert.strictEqual(info.docUrl, README_ERRORS_URL, `docUrl of ${code}`);
       else assert.match(info.docUrl, /^https:\/\/\S+$/, `docUrl of ${code}`);
       assert.ok(VALID_ACTIONS.includes(info.action), `action of ${code}: ${info.action}`);
-      assert.strictEqual(typeof info.retryable, 'boolean');
     }
+  });
+
+  test('exactly these codes are retryable: 232096, 99991400 and the network-level 9101, 9102, 9103', () => {
+    const retryable = [...ERROR_CATALOG.values()].filter((i) => i.retryable).map((i) => i.code).sort((a, b) => a - b);
+    assert.deepStrictEqual(retryable, [9101, 9102, 9103, 232096, 99991400]);
   });
 
   test('doc links: upload codes -> upload doc, 234007 -> bot ability, 99991400 -> rate limit', () => {

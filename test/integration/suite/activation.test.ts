@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Command } from '../../../src/constants';
-import { EXTENSION_ID, canScreenshot, getExtension, getExtensionApi, screenshot } from './helpers';
+import { EXTENSION_ID, getExtension, getExtensionApi } from './helpers';
 
 interface PackageJson {
   name: string;
@@ -51,31 +51,19 @@ suite('Activation (real VS Code extension host)', () => {
     assert.strictEqual(getExtension().exports, api);
   });
 
-  test('runs in the workspace (Node) extension host', () => {
+  test('runs in the workspace extension host', () => {
     assert.strictEqual(getExtension().extensionKind, vscode.ExtensionKind.Workspace);
-    assert.strictEqual(typeof process.versions.node, 'string');
   });
 
-  test('user settings.json written by the launcher are in effect', function () {
+  test('user settings.json written by the launcher are in effect', () => {
     const file = process.env.LARK_TEST_USER_SETTINGS;
-    if (!file) this.skip(); // the desktop launcher writes no settings
+    assert.ok(file, 'the launcher passes LARK_TEST_USER_SETTINGS (index.ts checks it before any test)');
     const written = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
     const config = vscode.workspace.getConfiguration();
     for (const key of ['workbench.startupEditor', 'telemetry.telemetryLevel']) {
+      assert.notStrictEqual(written[key], undefined, `the launcher's settings.json sets ${key}`);
+      assert.notDeepStrictEqual(written[key], config.inspect(key)?.defaultValue, `${key} is set to something other than its default`);
       assert.deepStrictEqual(config.inspect(key)?.globalValue, written[key], `user setting ${key}`);
     }
-  });
-
-  test('a screenshot of the workbench can be taken', async function () {
-    if (!canScreenshot()) this.skip(); // only test/integration/runner.js serves screenshot requests
-    const png = await screenshot('activation-smoke');
-    const size = fs.statSync(png).size;
-    assert.ok(size > 10 * 1024, `screenshot is only ${size} bytes`);
-    assert.deepStrictEqual([...fs.readFileSync(png).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'not a PNG');
-  });
-
-  test('deliberately failing test (only when LARK_DEMO_FAIL=1)', function () {
-    if (process.env.LARK_DEMO_FAIL !== '1') this.skip();
-    assert.strictEqual(1 + 1, 3, 'deliberate failure (LARK_DEMO_FAIL=1)');
   });
 });

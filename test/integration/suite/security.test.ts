@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import { Command, Setting } from '../../../src/constants';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import { startLarkServer, type LarkServer } from '../../larkServer/server';
-import { getExtension, getExtensionApi, outputLogFiles, sleep, waitFor } from './helpers';
+import { getExtension, getExtensionApi, outputLogFiles, waitFor } from './helpers';
 
 const config = () => vscode.workspace.getConfiguration('larkImageUpload');
 const IMAGES_PATH = '/open-apis/im/v1/images';
@@ -127,25 +127,23 @@ suite('Security (real VS Code + stand-in Lark servers)', () => {
     // ...and nothing anywhere carries a secret
     assertClean(diagnosticsText(), 'diagnostics');
     assertClean(JSON.stringify(api.history.list()), 'the history (globalState)');
+    // Both launchers write the user settings.json into the user data folder and say where
+    // (index.ts fails the run when they do not), so these checks always run.
     const userSettings = process.env.LARK_TEST_USER_SETTINGS;
-    if (userSettings && fs.existsSync(userSettings)) {
-      const text = fs.readFileSync(userSettings, 'utf8');
-      assert.ok(text.includes(server.baseUrl), 'this is the user settings file we configured');
-      assertClean(text, 'the user settings.json');
-    }
+    assert.ok(userSettings && fs.existsSync(userSettings), `LARK_TEST_USER_SETTINGS: ${userSettings}`);
+    const text = fs.readFileSync(userSettings, 'utf8');
+    assert.ok(text.includes(server.baseUrl), 'this is the user settings file we configured');
+    assertClean(text, 'the user settings.json');
     if (fs.existsSync(wsSettingsFile)) assertClean(fs.readFileSync(wsSettingsFile, 'utf8'), 'the workspace settings.json');
     assertClean(JSON.stringify(vscode.workspace.getConfiguration().inspect('larkImageUpload') ?? {}) + JSON.stringify(config()), 'the configuration');
-    // The offline runner (LARK_TEST_USER_SETTINGS) keeps the user data, so the channel's log file
-    // must be there; the desktop launcher may not say where it is.
-    if (process.env.LARK_TEST_USER_SETTINGS) {
-      // the channel's file is written with a delay: wait for the upload lines
-      const log = await waitFor(() => {
-        const t = outputLogText() ?? '';
-        return t.includes('code=234041') && t.includes(' 502 ') ? t : undefined;
-      }, 15000, 'the output log to contain the uploads');
-      assert.ok(log.includes(IMAGES_PATH) && log.includes('auth/v3/tenant_access_token'), 'the requests are logged');
-      assertClean(log, 'the output channel log');
-    }
+    // The output channel's log file lives in the same user data folder; it is written with a
+    // delay: wait for the upload lines.
+    const log = await waitFor(() => {
+      const t = outputLogText() ?? '';
+      return t.includes('code=234041') && t.includes(' 502 ') ? t : undefined;
+    }, 15000, 'the output log (under the user data folder) to contain the uploads');
+    assert.ok(log.includes(IMAGES_PATH) && log.includes('auth/v3/tenant_access_token'), 'the requests are logged');
+    assertClean(log, 'the output channel log');
   });
 
   test('a workspace .vscode/settings.json pointing the base URL at another server is ignored', async function () {
@@ -163,7 +161,8 @@ suite('Security (real VS Code + stand-in Lark servers)', () => {
       await waitFor(() => editorConfig().get('tabSize') === 7, 15000, 'the workspace settings file to be read');
       const inspected = config().inspect<string>(Setting.CustomBaseUrl);
       assert.strictEqual(inspected?.globalValue, server.baseUrl);
-      await sleep(300); // any configuration-change handling has run
+      // session.baseUrl() reads the configuration on every call (no cache to wait for): the
+      // workspace file is in effect from the moment editor.tabSize reads 7
       assert.strictEqual(api.session.baseUrl(), server.baseUrl, 'the session keeps the user base URL');
 
       const file = distinctPng('ws-settings.png');
