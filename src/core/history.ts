@@ -113,38 +113,60 @@ function normalize(records: readonly UploadRecord[], limit: number): UploadRecor
   return out;
 }
 
-/** Never throws: anything unusable in storage reads as "no records". */
+/** Stored data that is not a history (wrong shape, malformed entries) reads as "no records". */
 function parseStored(value: unknown, limit: number): UploadRecord[] {
   let items: unknown;
-  try {
-    if (Array.isArray(value)) items = value; // tolerate a bare array
-    else if (isObject(value) && Array.isArray(value.records)) items = value.records;
-    if (!Array.isArray(items)) return [];
-    const records: UploadRecord[] = [];
-    for (const item of items) {
-      const r = toRecord(item);
-      if (r) records.push(r);
-    }
-    return normalize(records, limit);
-  } catch {
-    return []; // e.g. a getter that throws on a hostile object
+  if (Array.isArray(value)) items = value; // tolerate a bare array
+  else if (isObject(value) && Array.isArray(value.records)) items = value.records;
+  if (!Array.isArray(items)) return [];
+  const records: UploadRecord[] = [];
+  for (const item of items) {
+    const r = toRecord(item);
+    if (r) records.push(r);
+  }
+  return normalize(records, limit);
+}
+
+/**
+ * Storage could not be read. While that lasts, add/remove/clear reject with this error and
+ * write nothing: writing what we hold (possibly nothing) would replace what is stored.
+ */
+export class HistoryReadError extends Error {
+  constructor(cause: unknown) {
+    super(`The upload history could not be read (${cause instanceof Error ? cause.message : String(cause)}); it was left unchanged.`, { cause });
+    this.name = 'HistoryReadError';
   }
 }
 
+/** Where the history reports what it cannot throw to a caller (a failed read, a broken listener). */
+export type HistoryErrorHandler = (error: unknown, context: 'history read' | 'history listener') => void;
+
 export class UploadHistory {
-  private records: UploadRecord[];
+  private records: UploadRecord[] = [];
   private readonly limit: number;
   private readonly listeners = new Set<() => void>();
   /** Tail of the write queue: every mutation runs after the previous one has been written. */
   private queue: Promise<unknown> = Promise.resolve();
+  private failedRead: HistoryReadError | undefined;
 
+  /** `onError` hears every failed read of storage and every listener that threw. */
   constructor(
     private readonly storage: HistoryStorage,
     limit: number = DEFAULT_HISTORY_LIMIT,
     private readonly now: () => number = Date.now,
+    private readonly onError?: HistoryErrorHandler,
   ) {
     this.limit = Number.isFinite(limit) && limit >= 1 ? Math.floor(limit) : DEFAULT_HISTORY_LIMIT;
-    this.records = this.read();
+    const read = this.read();
+    if (read) this.records = read;
+  }
+
+  /**
+   * Set while the last read of storage failed (the list then shows the last records read, and
+   * add/remove/clear reject with it); undefined again after a good read.
+   */
+  get readError(): HistoryReadError | undefined {
+    return this.failedRead;
   }
 
   /** Newest first. */
@@ -190,9 +212,13 @@ export class UploadHistory {
     return this.mutate((records) => (records.length ? { records: [], result: records } : { result: [] }));
   }
 
-  /** Re-reads storage (e.g. after another window wrote); notifies listeners when it changed. */
+  /**
+   * Re-reads storage (e.g. after another window wrote); notifies listeners when it changed. A
+   * failed read keeps the list as it was (see readError).
+   */
   reload(): void {
-    this.replace(this.read());
+    const read = this.read();
+    if (read) this.replace(read);
   }
 
   onDidChange(listener: () => void): { dispose(): void } {
@@ -202,14 +228,26 @@ export class UploadHistory {
     return { dispose: () => void this.listeners.delete(wrapped) };
   }
 
-  private read(): UploadRecord[] {
-    let value: unknown;
+  /** What storage holds, or undefined when it cannot be read (then readError says why). */
+  private read(): UploadRecord[] | undefined {
     try {
-      value = this.storage.get();
-    } catch {
-      return [];
+      const records = parseStored(this.storage.get(), this.limit);
+      this.failedRead = undefined;
+      return records;
+    } catch (e) {
+      // also a getter that throws on a hostile stored object
+      this.failedRead = new HistoryReadError(e);
+      this.report(e, 'history read');
+      return undefined;
     }
-    return parseStored(value, this.limit);
+  }
+
+  private report(error: unknown, context: 'history read' | 'history listener'): void {
+    try {
+      this.onError?.(error, context);
+    } catch {
+      // the error handler's own failure has nowhere left to go
+    }
   }
 
   /**
@@ -219,7 +257,9 @@ export class UploadHistory {
    */
   private mutate<T>(change: (records: UploadRecord[]) => { records?: UploadRecord[]; result: T }): Promise<T> {
     const step = this.queue.then(async () => {
-      this.replace(this.read());
+      const current = this.read();
+      if (!current) throw this.failedRead;
+      this.replace(current);
       const { records, result } = change(this.records);
       if (records) {
         this.replace(normalize(records, this.limit));
@@ -235,7 +275,7 @@ export class UploadHistory {
   private replace(fresh: UploadRecord[]): void {
     if (sameRecords(this.records, fresh)) return;
     // keep the objects callers already hold (tree selections) for entries that did not change
-    const known = new Map((this.records ?? []).map((r) => [r.id, r]));
+    const known = new Map(this.records.map((r) => [r.id, r]));
     this.records = fresh.map((r) => {
       const old = known.get(r.id);
       return old && sameRecord(old, r) ? old : r;
@@ -254,6 +294,6 @@ function sameRecord(a: UploadRecord, b: UploadRecord): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
-function sameRecords(a: readonly UploadRecord[] | undefined, b: readonly UploadRecord[]): boolean {
-  return !!a && a.length === b.length && a.every((r, i) => sameRecord(r, b[i]));
+function sameRecords(a: readonly UploadRecord[], b: readonly UploadRecord[]): boolean {
+  return a.length === b.length && a.every((r, i) => sameRecord(r, b[i]));
 }

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { UploadHistory, isUploadRecord, type HistoryStorage, type UploadRecord } from '../../src/core/history';
+import { HistoryReadError, UploadHistory, isUploadRecord, type HistoryStorage, type UploadRecord } from '../../src/core/history';
 
 /** Like globalState: a JSON round trip, the value is visible to get() only once set() resolved. */
 class MemoryStorage implements HistoryStorage {
@@ -7,10 +7,13 @@ class MemoryStorage implements HistoryStorage {
   writes = 0;
   delayMs = 0;
   failNext = false;
+  /** While set, get() throws it (a locked or corrupt state database). */
+  failGet: Error | undefined;
   constructor(initial?: unknown) {
     this.value = initial;
   }
   get(): unknown {
+    if (this.failGet) throw this.failGet;
     return this.value === undefined ? undefined : JSON.parse(JSON.stringify(this.value));
   }
   async set(value: unknown): Promise<void> {
@@ -265,14 +268,57 @@ suite('core/history', () => {
     );
   });
 
-  test('a storage whose get() throws reads as empty', () => {
-    const h = new UploadHistory({
-      get: () => {
-        throw new Error('corrupt');
-      },
-      set: () => undefined,
-    });
+  test('a storage whose get() throws at start: empty list, readError, reported, and nothing is written', async () => {
+    const stored = { version: 1, records: [{ ...ok('/i/a.png', 'a'), id: 'a', at: 1 }] };
+    const storage = new MemoryStorage(stored);
+    storage.failGet = new Error('state database locked');
+    const errors: [string, string][] = [];
+    const h = new UploadHistory(storage, 500, clock(), (e, context) => errors.push([(e as Error).message, context]));
     assert.deepStrictEqual(h.list(), []);
+    assert.ok(h.readError instanceof HistoryReadError);
+    assert.deepStrictEqual(errors, [['state database locked', 'history read']]);
+    await assert.rejects(h.add(ok('/i/b.png', 'b')), HistoryReadError);
+    await assert.rejects(h.clear(), HistoryReadError);
+    assert.strictEqual(storage.writes, 0);
+    assert.deepStrictEqual(storage.value, stored, 'what was stored is kept');
+    // once storage reads again, so does the history, and writes keep what was stored
+    storage.failGet = undefined;
+    h.reload();
+    assert.strictEqual(h.readError, undefined);
+    assert.deepStrictEqual(keys(h), ['a']);
+    await h.add(ok('/i/b.png', 'b'));
+    assert.deepStrictEqual(storage.stored.records.map((r) => r.imageKey), ['b', 'a']);
+  });
+
+  test('a read that fails later: the last records read are kept, every mutation rejects and writes nothing', async () => {
+    const storage = new MemoryStorage();
+    const errors: string[] = [];
+    const h = new UploadHistory(storage, 500, clock(), (_e, context) => errors.push(context));
+    const a = await h.add(ok('/i/a.png', 'a'));
+    await h.add(ok('/i/b.png', 'b'));
+    const before = JSON.stringify(storage.value);
+    const writes = storage.writes;
+    let changes = 0;
+    h.onDidChange(() => changes++);
+    storage.failGet = new Error('EIO');
+    h.reload();
+    assert.deepStrictEqual(keys(h), ['b', 'a'], 'a failed read does not empty the list');
+    assert.ok(h.readError instanceof HistoryReadError);
+    assert.strictEqual((h.readError as Error & { cause?: unknown }).cause, storage.failGet);
+    const results = await Promise.allSettled([h.add(ok('/i/c.png', 'c')), h.remove(a.id), h.clear()]);
+    for (const r of results) {
+      assert.strictEqual(r.status, 'rejected');
+      assert.ok((r as PromiseRejectedResult).reason instanceof HistoryReadError);
+    }
+    assert.strictEqual(storage.writes, writes);
+    assert.strictEqual(JSON.stringify(storage.value), before);
+    assert.deepStrictEqual(keys(h), ['b', 'a']);
+    assert.strictEqual(changes, 0);
+    assert.deepStrictEqual(errors, ['history read', 'history read', 'history read', 'history read']);
+    storage.failGet = undefined;
+    assert.deepStrictEqual((await h.add(ok('/i/c.png', 'c'))).imageKey, 'c');
+    assert.strictEqual(h.readError, undefined);
+    assert.deepStrictEqual(storage.stored.records.map((r) => r.imageKey), ['c', 'b', 'a']);
   });
 
   test('duplicates already in storage are collapsed on load (newest wins)', () => {

@@ -15,7 +15,7 @@ import * as cp from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { UploadHistory, type HistoryStorage, type UploadRecord } from '../../src/core/history';
+import { HistoryReadError, UploadHistory, type HistoryStorage, type UploadRecord } from '../../src/core/history';
 
 const BASE = 'https://open.larksuite.com';
 
@@ -261,7 +261,7 @@ if (require.main === module) {
       if (process.env.LARK_TEST_VERBOSE) console.log(`${kills} kills, ${leftovers.length} killed between write and rename`);
     });
 
-    test('a torn store (what a non-atomic write could leave) reads as empty, never throws, and the next write repairs it', async () => {
+    test('a torn store (what a non-atomic write could leave) is a read error: nothing is written over it', async () => {
       const file = path.join(tmp, 'torn.json');
       const storage = new AtomicFileStorage(file);
       const history = new UploadHistory(storage);
@@ -269,11 +269,13 @@ if (require.main === module) {
       for (let i = 0; i < 20; i++) await history.add(newRecord(random, `t${i}`));
       const whole = fs.readFileSync(file);
       for (const cut of [0, 1, Math.floor(whole.length / 3), whole.length - 1]) {
-        fs.writeFileSync(file, whole.subarray(0, cut));
+        const torn = whole.subarray(0, cut);
+        fs.writeFileSync(file, torn);
         const reread = new UploadHistory(storage);
         assert.deepStrictEqual(reread.list(), [], `cut at ${cut}`);
-        await reread.add(newRecord(random, `after-${cut}`));
-        assert.strictEqual((JSON.parse(fs.readFileSync(file, 'utf8')) as { records: unknown[] }).records.length, 1);
+        assert.ok(reread.readError instanceof HistoryReadError, `cut at ${cut}: the failed read is reported`);
+        await assert.rejects(reread.add(newRecord(random, `after-${cut}`)), HistoryReadError);
+        assert.ok(fs.readFileSync(file).equals(torn), `cut at ${cut}: the stored bytes are left for recovery`);
       }
     });
   });
