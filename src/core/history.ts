@@ -283,8 +283,9 @@ export class UploadHistory {
     for (const listener of [...this.listeners]) {
       try {
         listener();
-      } catch {
+      } catch (e) {
         // one broken listener must not keep the others (or the write) from happening
+        this.report(e, 'history listener');
       }
     }
   }

@@ -444,9 +444,10 @@ suite('core/history', () => {
     assert.deepStrictEqual(seen, [1, 2, 1, 0]);
   });
 
-  test('a throwing listener does not stop others or the write', async () => {
+  test('a throwing listener does not stop others or the write, and is reported', async () => {
     const storage = new MemoryStorage();
-    const h = new UploadHistory(storage);
+    const errors: [string, string][] = [];
+    const h = new UploadHistory(storage, 500, clock(), (e, context) => errors.push([(e as Error).message, context]));
     let called = false;
     h.onDidChange(() => {
       throw new Error('listener bug');
@@ -455,6 +456,26 @@ suite('core/history', () => {
     await h.add(ok('/i/a.png', 'a'));
     assert.ok(called);
     assert.strictEqual(storage.stored.records.length, 1);
+    assert.deepStrictEqual(errors, [['listener bug', 'history listener']]);
+  });
+
+  test('an error handler that throws changes nothing', async () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage, 500, clock(), () => {
+      throw new Error('handler bug');
+    });
+    let called = false;
+    h.onDidChange(() => {
+      throw new Error('listener bug');
+    });
+    h.onDidChange(() => (called = true));
+    await h.add(ok('/i/a.png', 'a'));
+    assert.ok(called);
+    assert.deepStrictEqual(keys(h), ['a']);
+    storage.failGet = new Error('EIO');
+    h.reload();
+    assert.ok(h.readError);
+    await assert.rejects(h.add(ok('/i/b.png', 'b')), HistoryReadError);
   });
 
   test('isUploadRecord narrows command arguments', async () => {
