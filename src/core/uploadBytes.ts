@@ -5,7 +5,7 @@ import { validateImageBytes } from './validate';
 import { DedupeIndex, hashBytes } from './dedupe';
 import type { LarkClient } from './larkClient';
 import type { UploadScheduler } from './scheduler';
-import { uploadGroups, type FileOutcome, type UploadGroup } from './uploadFiles';
+import { uploadGroups, type FileOutcome, type PipelineErrorHandler, type UploadGroup } from './uploadFiles';
 import type { ImageInfo, ImageType } from './types';
 
 export interface BytesItem {
@@ -21,6 +21,8 @@ export interface UploadBytesOptions {
   dedupe?: DedupeIndex;
   force?: boolean;
   signal?: AbortSignal;
+  /** Failures that cost no outcome (the dedupe index could not be read or written); for the log. */
+  onError?: PipelineErrorHandler;
 }
 
 /** "image.png" for a pasted PNG that came without a name. */

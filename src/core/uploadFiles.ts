@@ -40,7 +40,12 @@ export interface UploadFilesOptions {
   signal?: AbortSignal;
   /** After each file's outcome is known (validation failures first, then uploads as they finish). */
   onProgress?: (done: number, total: number, outcome: FileOutcome, index: number) => void;
+  /** Failures that cost no outcome (the dedupe index could not be read or written); for the log. */
+  onError?: PipelineErrorHandler;
 }
+
+/** 'dedupe lookup': the file is uploaded as if unknown; 'dedupe remember': a later upload repeats it. */
+export type PipelineErrorHandler = (error: unknown, context: 'dedupe lookup' | 'dedupe remember') => void;
 
 export async function uploadFiles(files: readonly string[], options: UploadFilesOptions): Promise<FileOutcome[]> {
   const { client, imageType, dedupe, signal } = options;
@@ -113,13 +118,24 @@ export interface UploadGroup {
  */
 export async function uploadGroups(
   groups: Iterable<UploadGroup>,
-  options: Pick<UploadFilesOptions, 'client' | 'scheduler' | 'imageType' | 'dedupe' | 'force' | 'signal'>,
+  options: Pick<UploadFilesOptions, 'client' | 'scheduler' | 'imageType' | 'dedupe' | 'force' | 'signal' | 'onError'>,
   settle: (index: number, outcome: FileOutcome) => void,
 ): Promise<void> {
   const { client, scheduler, imageType, dedupe, signal } = options;
+  const report = (error: unknown, context: 'dedupe lookup' | 'dedupe remember'): void => {
+    try {
+      options.onError?.(error, context);
+    } catch {
+      // the handler's own failure must not cost an outcome
+    }
+  };
   const pending: UploadGroup[] = [];
   for (const group of groups) {
-    const known = dedupe && group.key && !options.force ? await dedupe.lookup(group.key) : undefined;
+    let known: string | undefined;
+    if (dedupe && group.key && !options.force) {
+      // An index that cannot be read costs one upload, never the batch.
+      known = await dedupe.lookup(group.key).catch((e: unknown) => void report(e, 'dedupe lookup'));
+    }
     if (known) {
       for (const m of group.members) settle(m.index, { file: m.file, ok: true, imageKey: known, logId: undefined, info: m.info, deduped: true, attempts: 0 });
     } else {
@@ -127,6 +143,7 @@ export async function uploadGroups(
     }
   }
 
+  const remembering: Promise<void>[] = [];
   await scheduler.run(
     pending.map((group) => ({ signal: jobSignal, acquire }) => client.uploadImage(group.source, imageType, { signal: jobSignal, beforeSend: acquire })),
     {
@@ -135,7 +152,7 @@ export async function uploadGroups(
         const group = pending[i];
         if (outcome.ok && dedupe && group.key) {
           // A store that fails to persist costs a future re-upload, never this result.
-          dedupe.remember(group.key, outcome.value.imageKey).catch(() => undefined);
+          remembering.push(dedupe.remember(group.key, outcome.value.imageKey).catch((e: unknown) => report(e, 'dedupe remember')));
         }
         group.members.forEach((m, position) => {
           if (outcome.ok) {
@@ -147,6 +164,8 @@ export async function uploadGroups(
       },
     },
   );
+  // Resolve once the index knows every new key, so the next gesture finds them.
+  await Promise.all(remembering);
 }
 
 /** Like Promise.all(items.map(fn)), with at most `limit` calls in flight; results in input order. */

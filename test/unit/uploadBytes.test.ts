@@ -72,6 +72,28 @@ suite('core/uploadBytes against the stand-in server', () => {
     assert.strictEqual(uploads().length, 2);
   });
 
+  test('dedupe store failures: the upload is still ok, lookup and remember failures go to onError', async () => {
+    const errors: [string, string][] = [];
+    const store = {
+      get: () => Promise.reject(new Error('read failed')),
+      set: () => Promise.reject(new Error('write failed')),
+      delete: () => undefined,
+    };
+    const out = await uploadBytes([{ bytes: fs.readFileSync(fx.png) }], {
+      client,
+      scheduler: new UploadScheduler(),
+      imageType: 'message',
+      dedupe: new DedupeIndex(store),
+      onError: (e, context) => errors.push([(e as Error).message, context]),
+    });
+    assert.ok(out[0].ok && !out[0].deduped);
+    assert.strictEqual(uploads().length, 1);
+    assert.deepStrictEqual(errors, [
+      ['read failed', 'dedupe lookup'],
+      ['write failed', 'dedupe remember'],
+    ]);
+  });
+
   test('server errors and cancel come back as outcomes', async () => {
     server.injectFaults({ kind: 'code', code: 234007 });
     const [failed] = await uploadBytes([{ bytes: fs.readFileSync(fx.png) }], { client, scheduler: new UploadScheduler(), imageType: 'message' });

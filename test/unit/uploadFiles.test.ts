@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { LarkClient } from '../../src/core/larkClient';
 import { UploadScheduler } from '../../src/core/scheduler';
-import { DedupeIndex, MemoryStore } from '../../src/core/dedupe';
+import { DedupeIndex, MemoryStore, type KeyValueStore } from '../../src/core/dedupe';
 import { uploadFiles, type FileOutcome } from '../../src/core/uploadFiles';
 import { LocalCode } from '../../src/core/types';
 import { generateFixtures, type FixtureSet } from '../fixtures/generate';
@@ -70,6 +70,70 @@ suite('core/uploadFiles against the stand-in server', () => {
     const avatar = await uploadFiles([fx.png], { client, scheduler, imageType: 'avatar', dedupe });
     assert.ok(avatar[0].ok && !avatar[0].deduped);
     assert.strictEqual(uploads().length, 4);
+  });
+
+  test('a dedupe store that cannot remember: the uploads are still ok, each failure goes to onError', async () => {
+    const store: KeyValueStore = {
+      get: () => undefined,
+      set: () => Promise.reject(new Error('state write failed')),
+      delete: () => undefined,
+    };
+    const errors: [string, string][] = [];
+    const out = await uploadFiles([fx.png, fx.jpg, fx.png], {
+      client,
+      scheduler: new UploadScheduler(),
+      imageType: 'message',
+      dedupe: new DedupeIndex(store),
+      onError: (e, context) => errors.push([(e as Error).message, context]),
+    });
+    assert.deepStrictEqual(out.map((o) => o.ok), [true, true, true]);
+    assert.strictEqual(uploads().length, 2);
+    // reported by the time uploadFiles resolves: one per uploaded content
+    assert.deepStrictEqual(errors, [
+      ['state write failed', 'dedupe remember'],
+      ['state write failed', 'dedupe remember'],
+    ]);
+  });
+
+  test('a dedupe store that cannot be read: everything uploads, each failed lookup goes to onError', async () => {
+    const remembered = new MemoryStore();
+    const store: KeyValueStore = {
+      get: () => {
+        throw new Error('state read failed');
+      },
+      set: (k, v) => remembered.set(k, v),
+      delete: () => undefined,
+    };
+    const errors: [string, string][] = [];
+    const out = await uploadFiles([fx.png, fx.jpg], {
+      client,
+      scheduler: new UploadScheduler(),
+      imageType: 'message',
+      dedupe: new DedupeIndex(store),
+      onError: (e, context) => errors.push([(e as Error).message, context]),
+    });
+    assert.deepStrictEqual(out.map((o) => o.ok && !o.deduped), [true, true]);
+    assert.strictEqual(uploads().length, 2);
+    assert.deepStrictEqual(errors, [
+      ['state read failed', 'dedupe lookup'],
+      ['state read failed', 'dedupe lookup'],
+    ]);
+    assert.strictEqual(remembered.size, 2, 'what was uploaded is still remembered');
+  });
+
+  test('by the time uploadFiles resolves, every new key is in the dedupe index', async () => {
+    // a store that persists later than it is asked to (like a state database)
+    const map = new Map<string, string>();
+    const store: KeyValueStore = {
+      get: (k) => map.get(k),
+      set: async (k, v) => {
+        await new Promise<void>((r) => setImmediate(r));
+        map.set(k, v);
+      },
+      delete: (k) => void map.delete(k),
+    };
+    const out = await uploadFiles([fx.png, fx.jpg], { client, scheduler: new UploadScheduler(), imageType: 'message', dedupe: new DedupeIndex(store) });
+    assert.deepStrictEqual(new Set(map.values()), new Set(out.map((o) => (o.ok ? o.imageKey : ''))));
   });
 
   test('upload failures carry the Lark code and log_id; the rest of the batch lands', async () => {
