@@ -1,7 +1,7 @@
 // Content-addressed index of uploads: the same bytes, image_type, app and origin map to the
 // image_key Lark gave before, so they are never uploaded twice unless the user forces it.
 import { createHash } from 'crypto';
-import { createReadStream } from 'fs';
+import { promises as fsp } from 'fs';
 import type { ImageType } from './types';
 
 /** Where the index lives; the extension injects globalState, the CLI a memory map. */
@@ -31,15 +31,28 @@ export function hashBytes(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** sha256 of a file, streamed (a 10 MB image is never held whole in memory). */
-export function hashFile(path: string, signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    const stream = createReadStream(path, { signal, highWaterMark: 256 * 1024 });
-    stream.on('data', (chunk) => hash.update(chunk));
-    stream.on('error', reject);
-    stream.on('end', () => resolve(hash.digest('hex')));
-  });
+const HASH_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * sha256 of a file, read in chunks (a 10 MB image is never held whole in memory). `signal` is
+ * checked between chunks rather than listened to, so a batch hashing many files at once adds no
+ * abort listener per file to its signal.
+ */
+export async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
+  signal?.throwIfAborted();
+  const hash = createHash('sha256');
+  const file = await fsp.open(path, 'r');
+  try {
+    const chunk = new Uint8Array(HASH_CHUNK_BYTES);
+    for (;;) {
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) return hash.digest('hex');
+      signal?.throwIfAborted();
+      hash.update(chunk.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
 }
 
 export class DedupeIndex {

@@ -3,6 +3,7 @@
 import { resolve } from 'path';
 import { validateImageFiles } from './validate';
 import { DedupeIndex, hashFile } from './dedupe';
+import { mapPool } from './pool';
 import type { LarkClient, UploadSource } from './larkClient';
 import type { UploadScheduler } from './scheduler';
 import { UploadError } from './larkErrors';
@@ -71,7 +72,7 @@ export async function uploadFiles(files: readonly string[], options: UploadFiles
 
   // Hash in parallel (reads whole files: only dedupe needs that), then group identical content
   // so it is uploaded once, in input order.
-  const hashes = dedupe ? await mapLimit(valid, 8, (item) => hashFile(item.info.path, signal).then((h) => h, (e: unknown) => e as Error)) : [];
+  const hashes = dedupe ? await mapPool(valid, 8, (item) => hashFile(item.info.path, signal).catch((e: unknown) => e as Error)) : [];
   const groups = new Map<string, UploadGroup>();
   valid.forEach((item, i) => {
     let groupKey = `path:${item.info.path}`;
@@ -166,20 +167,6 @@ export async function uploadGroups(
   );
   // Resolve once the index knows every new key, so the next gesture finds them.
   await Promise.all(remembering);
-}
-
-/** Like Promise.all(items.map(fn)), with at most `limit` calls in flight; results in input order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 function failed(file: string, info: ImageInfo | undefined, err: UploadError, stage: 'validate' | 'upload', attempts = 0): FileOutcome {

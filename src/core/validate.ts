@@ -22,6 +22,7 @@ import { constants as fsConstants, promises as fsp } from 'fs';
 import type { FileHandle } from 'fs/promises';
 import { imageSize } from 'image-size';
 import { ImageFormat, ImageInfo, ImageType, LocalCode, MAX_IMAGE_BYTES, ValidationResult } from './types';
+import { mapPool } from './pool';
 
 /** Lark error codes that validation reproduces locally. */
 export const LarkImageCode = {
@@ -522,28 +523,13 @@ export async function validateImageFile(path: string, imageType: ImageType, opts
 
 /**
  * Validate many files, at most `concurrency` at a time. Results are in input order; never
- * rejects (each failure is a result).
+ * rejects (each failure is a result, as validateImageFile never rejects).
  */
-export async function validateImageFiles(
+export function validateImageFiles(
   paths: readonly string[],
   imageType: ImageType,
   concurrency = 8,
   opts: ValidateOptions = {},
 ): Promise<ValidationResult[]> {
-  const results = new Array<ValidationResult>(paths.length);
-  const limit = Math.max(1, Math.min(paths.length, Number.isFinite(concurrency) ? Math.floor(concurrency) : paths.length));
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < paths.length) {
-      const i = next++;
-      try {
-        results[i] = await validateImageFile(paths[i], imageType, opts);
-      } catch (e) {
-        // validateImageFile does not throw; this guards against the unforeseen.
-        results[i] = { ok: false, path: String(paths[i]), code: LocalCode.FileUnreadable, message: `Cannot read the file (${String(e)}).`, bytesRead: 0 };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-  return results;
+  return mapPool(paths, concurrency, (path) => validateImageFile(path, imageType, opts));
 }

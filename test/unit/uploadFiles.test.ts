@@ -136,6 +136,35 @@ suite('core/uploadFiles against the stand-in server', () => {
     assert.deepStrictEqual(new Set(map.values()), new Set(out.map((o) => (o.ok ? o.imageKey : ''))));
   });
 
+  test('a 30-file batch with a signal adds no more abort listeners than Node allows (no MaxListenersExceededWarning)', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'thirty-'));
+    const png = fs.readFileSync(fx.png);
+    const files = Array.from({ length: 30 }, (_, i) => {
+      const file = path.join(dir, `${i}.png`);
+      fs.writeFileSync(file, Buffer.concat([png, Buffer.from(`#${i}`)])); // distinct bytes: 30 hashes, 30 uploads
+      return file;
+    });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const out = await uploadFiles(files, {
+        client,
+        scheduler: new UploadScheduler(),
+        imageType: 'message',
+        dedupe: new DedupeIndex(new MemoryStore()),
+        signal: new AbortController().signal,
+      });
+      assert.ok(out.every((o) => o.ok));
+      // process warnings are emitted on the next tick
+      await new Promise<void>((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepStrictEqual(warnings.map((w) => `${w.name}: ${w.message}`), []);
+    assert.strictEqual(uploads().length, 30);
+  });
+
   test('upload failures carry the Lark code and log_id; the rest of the batch lands', async () => {
     server.injectFaults({ kind: 'code', code: 234041 });
     const out = await uploadFiles([fx.png, fx.jpg, fx.gif], { client, scheduler: new UploadScheduler({ concurrency: 1 }), imageType: 'message' });

@@ -1,0 +1,144 @@
+// The bounded worker pool, driven by hand: every call returns a promise the test settles, so
+// what is in flight at each moment is known exactly (no timers).
+import * as assert from 'assert';
+import { mapPool } from '../../src/core/pool';
+
+interface Call {
+  item: string;
+  index: number;
+  resolve(value: string): void;
+  reject(error: unknown): void;
+}
+
+/** An fn for mapPool whose calls wait for the test; `running` is what has started and not settled. */
+function manual() {
+  const calls: Call[] = [];
+  const running = new Set<Call>();
+  let maxRunning = 0;
+  const fn = (item: string, index: number): Promise<string> =>
+    new Promise<string>((resolve, reject) => {
+      const call: Call = {
+        item,
+        index,
+        resolve: (v) => {
+          running.delete(call);
+          resolve(v);
+        },
+        reject: (e) => {
+          running.delete(call);
+          reject(e);
+        },
+      };
+      calls.push(call);
+      running.add(call);
+      maxRunning = Math.max(maxRunning, running.size);
+    });
+  return { calls, running, fn, maxRunning: () => maxRunning };
+}
+
+/** Lets every pending promise callback run (the pool starts the next call in a microtask). */
+const settled = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+const ITEMS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+
+suite('core/pool: mapPool', () => {
+  test('at most `limit` calls in flight, started in input order, each with its index', async () => {
+    const m = manual();
+    const pool = mapPool(ITEMS, 3, m.fn);
+    await settled();
+    assert.deepStrictEqual(m.calls.map((c) => c.item), ['a', 'b', 'c']);
+    // finishing one starts exactly one more, the next in input order
+    m.calls[1].resolve('B');
+    await settled();
+    assert.deepStrictEqual(m.calls.map((c) => c.item), ['a', 'b', 'c', 'd']);
+    assert.strictEqual(m.running.size, 3);
+    while (m.running.size) {
+      for (const c of [...m.running]) c.resolve(c.item.toUpperCase());
+      await settled();
+    }
+    assert.deepStrictEqual(await pool, ['A', 'B', 'C', 'D', 'E', 'F', 'G']);
+    assert.strictEqual(m.maxRunning(), 3);
+    assert.deepStrictEqual(m.calls.map((c) => c.index), [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepStrictEqual(m.calls.map((c) => c.item), ITEMS);
+  });
+
+  test('results are in input order whatever order the calls finish in', async () => {
+    const m = manual();
+    const pool = mapPool(ITEMS, 4, m.fn);
+    await settled();
+    // always finish the newest running call first
+    while (m.running.size) {
+      const newest = [...m.running].pop()!;
+      newest.resolve(`${newest.item}${newest.index}`);
+      await settled();
+    }
+    assert.deepStrictEqual(await pool, ['a0', 'b1', 'c2', 'd3', 'e4', 'f5', 'g6']);
+  });
+
+  for (const [limit, lanes] of [
+    [1, 1],
+    [2.9, 2],
+    [0, 1],
+    [-3, 1],
+    [NaN, 1],
+    [7, 7],
+    [100, 7],
+    [Infinity, 7],
+  ] as const) {
+    test(`limit ${limit} runs ${lanes} at once`, async () => {
+      const m = manual();
+      const pool = mapPool(ITEMS, limit, m.fn);
+      await settled();
+      assert.strictEqual(m.running.size, lanes);
+      while (m.running.size) {
+        for (const c of [...m.running]) c.resolve(c.item);
+        await settled();
+      }
+      assert.deepStrictEqual(await pool, ITEMS);
+      assert.strictEqual(m.maxRunning(), lanes);
+    });
+  }
+
+  test('no items: resolves [] without calling fn', async () => {
+    let calls = 0;
+    assert.deepStrictEqual(
+      await mapPool([], 4, async () => {
+        calls++;
+      }),
+      [],
+    );
+    assert.strictEqual(calls, 0);
+  });
+
+  test('a rejection: no further call starts, the calls running finish, then the first error', async () => {
+    const m = manual();
+    const pool = mapPool(ITEMS, 3, m.fn);
+    let outcome: string | undefined;
+    pool.then(
+      () => (outcome = 'resolved'),
+      (e: Error) => (outcome = e.message),
+    );
+    await settled();
+    m.calls[1].reject(new Error('first'));
+    await settled();
+    assert.deepStrictEqual(m.calls.map((c) => c.item), ['a', 'b', 'c'], 'nothing new starts after a failure');
+    assert.strictEqual(outcome, undefined, 'still waiting for a and c');
+    m.calls[2].reject(new Error('second'));
+    await settled();
+    assert.strictEqual(outcome, undefined, 'still waiting for a');
+    m.calls[0].resolve('A');
+    await settled();
+    assert.strictEqual(outcome, 'first');
+    assert.strictEqual(m.calls.length, 3);
+  });
+
+  test('a call that throws synchronously rejects the pool like a rejection', async () => {
+    await assert.rejects(
+      mapPool([1, 2, 3], 2, (n) => {
+        if (n === 2) throw new Error('sync');
+        return Promise.resolve(n);
+      }),
+      /sync/,
+    );
+  });
+});
