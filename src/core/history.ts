@@ -34,13 +34,13 @@ export interface HistoryStorage {
 }
 
 /** What is written to storage. */
-export interface StoredHistory {
+interface StoredHistory {
   version: 1;
   records: UploadRecord[];
 }
 
-export const HISTORY_VERSION = 1;
-export const DEFAULT_HISTORY_LIMIT = 500;
+const HISTORY_VERSION = 1;
+const DEFAULT_HISTORY_LIMIT = 500;
 
 type NewRecord = Omit<UploadRecord, 'id' | 'at'> & { at?: number };
 

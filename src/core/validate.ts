@@ -32,17 +32,17 @@ export const LarkImageCode = {
   ResolutionTooLarge: 234039,
 } as const;
 
-export const DEFAULT_HEADER_BYTES = 64 * 1024;
-export const DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
+const DEFAULT_HEADER_BYTES = 64 * 1024;
+const DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
 /** Largest side for GIF (doc: at most 2000×2000). */
-export const MAX_GIF_SIDE = 2000;
+const MAX_GIF_SIDE = 2000;
 /** Largest side for every other format (doc: at most 12000×12000). */
-export const MAX_IMAGE_SIDE = 12000;
+const MAX_IMAGE_SIDE = 12000;
 /** Largest side for image_type=avatar, any format (doc: at most 4096×4096). */
-export const MAX_AVATAR_SIDE = 4096;
+const MAX_AVATAR_SIDE = 4096;
 
 /** headerBytes below this are raised to it: every format but JPEG/TIFF/ICO needs < 64 bytes. */
-export const MIN_HEADER_BYTES = 1024;
+const MIN_HEADER_BYTES = 1024;
 /** Size of each extra read past the header (JPEG segment headers, TIFF IFDs). */
 const WINDOW_BYTES = 4096;
 /** Never more IFD entries than this (real IFDs have a few dozen; width/height come first). */
@@ -75,10 +75,6 @@ const MIME: Record<ImageFormat, string> = {
   bmp: 'image/bmp',
   ico: 'image/x-icon', // what browsers and most servers use; IANA's is image/vnd.microsoft.icon
 };
-
-export function mimeOf(format: ImageFormat): string {
-  return MIME[format];
-}
 
 const SUPPORTED_LIST = 'JPEG, PNG, WebP, GIF, TIFF, BMP or ICO';
 
