@@ -5,7 +5,9 @@ import { HistoryReadError, UploadHistory, isUploadRecord, type HistoryStorage, t
 class MemoryStorage implements HistoryStorage {
   value: unknown;
   writes = 0;
-  delayMs = 0;
+  /** While set, each set() waits until release() (a slow disk the test steps through). */
+  holding = false;
+  private readonly held: (() => void)[] = [];
   failNext = false;
   /** While set, get() throws it (a locked or corrupt state database). */
   failGet: Error | undefined;
@@ -18,7 +20,7 @@ class MemoryStorage implements HistoryStorage {
   }
   async set(value: unknown): Promise<void> {
     const copy = JSON.parse(JSON.stringify(value)) as unknown;
-    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.holding) await new Promise<void>((r) => this.held.push(r));
     else await Promise.resolve();
     if (this.failNext) {
       this.failNext = false;
@@ -27,9 +29,39 @@ class MemoryStorage implements HistoryStorage {
     this.value = copy;
     this.writes++;
   }
+  /** Writes asked for and not finished. */
+  get pendingWrites(): number {
+    return this.held.length;
+  }
+  release(): void {
+    this.held.shift()?.();
+  }
   get stored(): { version: number; records: UploadRecord[] } {
     return this.value as { version: number; records: UploadRecord[] };
   }
+}
+
+/** Lets every queued promise callback run. */
+const settled = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Steps a holding storage through every write of `calls`, checking that the history never has
+ * more than one write in flight. Resolves with the calls' results.
+ */
+async function oneWriteAtATime<T extends readonly unknown[]>(storage: MemoryStorage, calls: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  let done = false;
+  const all = Promise.all(calls);
+  all.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (;;) {
+    await settled();
+    if (done) break;
+    assert.strictEqual(storage.pendingWrites, 1, 'exactly one write in flight');
+    storage.release();
+  }
+  return all as Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }>;
 }
 
 function clock(start = 1_700_000_000_000): () => number {
@@ -339,11 +371,15 @@ suite('core/history', () => {
     assert.strictEqual(storage.writes, 0);
   });
 
-  test('concurrent adds are serialized and none is lost (slow async storage)', async () => {
+  test('concurrent adds are serialized (one write at a time) and none is lost', async () => {
     const storage = new MemoryStorage();
-    storage.delayMs = 5;
+    storage.holding = true;
     const h = new UploadHistory(storage, 500, clock());
-    const added = await Promise.all(Array.from({ length: 20 }, (_, i) => h.add(ok(`/i/${i}.png`, `k${i}`))));
+    const added = await oneWriteAtATime(
+      storage,
+      Array.from({ length: 20 }, (_, i) => h.add(ok(`/i/${i}.png`, `k${i}`))),
+    );
+    assert.strictEqual(storage.writes, 20);
     assert.strictEqual(h.list().length, 20);
     assert.strictEqual(storage.stored.records.length, 20);
     assert.deepStrictEqual(new Set(storage.stored.records.map((r) => r.id)), new Set(added.map((r) => r.id)));
@@ -353,16 +389,16 @@ suite('core/history', () => {
 
   test('concurrent add/remove/clear apply in call order', async () => {
     const storage = new MemoryStorage();
-    storage.delayMs = 2;
     const h = new UploadHistory(storage, 500, clock());
     const a = await h.add(ok('/i/a.png', 'a'));
-    const [, removed, , cleared, d] = await Promise.all([
+    storage.holding = true;
+    const [, removed, , cleared, d] = await oneWriteAtATime(storage, [
       h.add(ok('/i/b.png', 'b')),
       h.remove(a.id),
       h.add(ok('/i/c.png', 'c')),
       h.clear(),
       h.add(ok('/i/d.png', 'd')),
-    ]);
+    ] as const);
     assert.strictEqual(removed?.id, a.id);
     assert.deepStrictEqual(
       cleared.map((r) => r.imageKey),
