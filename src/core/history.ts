@@ -253,7 +253,8 @@ export class UploadHistory {
   /**
    * Serialized read-modify-write. Each step starts from what storage holds now (another window
    * may have written since), so neither a concurrent call here nor another window's write is lost.
-   * `change` returns no `records` when there is nothing to write.
+   * `change` returns no `records` when there is nothing to write. A failed read writes nothing;
+   * a failed write changes nothing here either.
    */
   private mutate<T>(change: (records: UploadRecord[]) => { records?: UploadRecord[]; result: T }): Promise<T> {
     const step = this.queue.then(async () => {
@@ -262,9 +263,11 @@ export class UploadHistory {
       this.replace(current);
       const { records, result } = change(this.records);
       if (records) {
-        this.replace(normalize(records, this.limit));
-        const stored: StoredHistory = { version: HISTORY_VERSION, records: [...this.records] };
+        const next = normalize(records, this.limit);
+        const stored: StoredHistory = { version: HISTORY_VERSION, records: next };
         await this.storage.set(stored);
+        // shown once stored: a failed write leaves the list as storage holds it
+        this.replace(next);
       }
       return result;
     });

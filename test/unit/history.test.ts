@@ -426,6 +426,21 @@ suite('core/history', () => {
     assert.deepStrictEqual(keys(h), ['b']);
   });
 
+  test('a failed write changes nothing: the list stays what is stored and nobody is notified', async () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage, 500, clock());
+    const a = await h.add(ok('/i/a.png', 'a'));
+    let changes = 0;
+    h.onDidChange(() => changes++);
+    for (const call of [() => h.add(ok('/i/b.png', 'b')), () => h.remove(a.id), () => h.clear()]) {
+      storage.failNext = true;
+      await assert.rejects(call(), /disk full/);
+      assert.deepStrictEqual(keys(h), ['a']);
+      assert.strictEqual(h.get(a.id), a);
+    }
+    assert.strictEqual(changes, 0);
+  });
+
   test('writes merge with what another window stored meanwhile', async () => {
     const storage = new MemoryStorage();
     const mine = new UploadHistory(storage, 500, clock(1000));
