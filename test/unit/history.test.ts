@@ -217,7 +217,7 @@ suite('core/history', () => {
   });
 
   test('default limit is 500; a nonsensical limit falls back to it', async () => {
-    for (const limit of [undefined, 0, -1, NaN]) {
+    for (const limit of [undefined, 0, -1, NaN, Infinity]) {
       const many = Array.from({ length: 600 }, (_, i) => ({ ...ok(`/i/${i}.png`, `k${i}`), id: `id${i}`, at: 600 - i }));
       const h = new UploadHistory(new MemoryStorage({ version: 1, records: many }), limit);
       assert.strictEqual(h.list().length, 500, `limit ${limit}`);
@@ -527,6 +527,94 @@ suite('core/history', () => {
     h.reload();
     assert.ok(h.readError);
     await assert.rejects(h.add(ok('/i/b.png', 'b')), HistoryReadError);
+  });
+
+  test('HistoryReadError says what failed, for Error and non-Error causes alike', () => {
+    for (const [thrown, shown] of [
+      [new Error('EIO'), 'EIO'],
+      ['locked', 'locked'],
+    ] as const) {
+      const h = new UploadHistory({
+        get: () => {
+          throw thrown;
+        },
+        set: () => undefined,
+      });
+      const err = h.readError;
+      assert.ok(err instanceof HistoryReadError && err instanceof Error);
+      assert.strictEqual(err.name, 'HistoryReadError');
+      assert.strictEqual(err.message, `The upload history could not be read (${shown}); it was left unchanged.`);
+      assert.strictEqual(err.cause, thrown);
+    }
+  });
+
+  test('a stored object whose getter throws is a failed read too', async () => {
+    const hostile = {
+      version: 1,
+      get records(): unknown {
+        throw new Error('hostile getter');
+      },
+    };
+    const storage: HistoryStorage & { writes: number } = { writes: 0, get: () => hostile, set: () => void storage.writes++ };
+    const h = new UploadHistory(storage);
+    assert.ok(h.readError instanceof HistoryReadError);
+    await assert.rejects(h.add(ok('/i/a.png', 'a')), HistoryReadError);
+    assert.strictEqual(storage.writes, 0);
+  });
+
+  test('limit: 1 keeps one, a fraction is floored', async () => {
+    const many = Array.from({ length: 5 }, (_, i) => ({ ...ok(`/i/${i}.png`, `k${i}`), id: `id${i}`, at: 10 - i }));
+    assert.deepStrictEqual(keys(new UploadHistory(new MemoryStorage({ version: 1, records: many }), 1)), ['k0']);
+    assert.deepStrictEqual(keys(new UploadHistory(new MemoryStorage({ version: 1, records: many }), 2.9)), ['k0', 'k1']);
+  });
+
+  test('records with the same time keep their stored order', () => {
+    const records = ['x', 'y', 'z'].map((k) => ({ ...ok(`/i/${k}.png`, k), id: k, at: 7 }));
+    assert.deepStrictEqual(keys(new UploadHistory(new MemoryStorage({ version: 1, records }))), ['x', 'y', 'z']);
+    assert.deepStrictEqual(keys(new UploadHistory(new MemoryStorage({ version: 1, records: [...records].reverse() }))), ['z', 'y', 'x']);
+  });
+
+  test('empty strings and non-finite numbers are not values', () => {
+    const base = { id: 'r', fileName: 'r.png', imageType: 'message', baseUrl: BASE };
+    const h = new UploadHistory(
+      new MemoryStorage({
+        version: 1,
+        records: [
+          { ...base, id: 'emptyKey', ok: true, imageKey: '', at: 9 },
+          { ...base, id: 'infAt', ok: true, imageKey: 'k', at: Infinity },
+          { ...base, id: 'f', ok: false, at: 1, filePath: '', message: '', logId: '', appId: '', format: '', code: NaN, width: Infinity, size: 0 },
+        ],
+      }),
+    );
+    assert.deepStrictEqual(
+      h.list().map((r) => r.id),
+      ['f'],
+    );
+    assert.deepStrictEqual(h.get('f'), { ...base, id: 'f', ok: false, at: 1, size: 0 });
+  });
+
+  test('findByKey finds successes only; clear of an empty history writes nothing', async () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage, 500, clock());
+    assert.deepStrictEqual(await h.clear(), []);
+    assert.strictEqual(storage.writes, 0);
+    await h.add({ ...failed('/i/a.png', 1), imageKey: 'img_v2_x' });
+    assert.strictEqual(h.findByKey('img_v2_x'), undefined);
+    const good = await h.add(ok('/i/b.png', 'img_v2_x'));
+    assert.strictEqual(h.findByKey('img_v2_x')?.id, good.id);
+  });
+
+  test('the same listener subscribed twice is called twice; each subscription disposes on its own', async () => {
+    const h = new UploadHistory(new MemoryStorage(), 500, clock());
+    let calls = 0;
+    const listener = (): void => void calls++;
+    const first = h.onDidChange(listener);
+    h.onDidChange(listener);
+    await h.add(ok('/i/a.png', 'a'));
+    assert.strictEqual(calls, 2);
+    first.dispose();
+    await h.add(ok('/i/b.png', 'b'));
+    assert.strictEqual(calls, 3);
   });
 
   test('isUploadRecord narrows command arguments', async () => {
