@@ -94,6 +94,30 @@ suite('core/uploadBytes against the stand-in server', () => {
     ]);
   });
 
+  test('without dedupe: identical bytes in one call upload once; the rest of the outcome', async () => {
+    const png = fs.readFileSync(fx.png);
+    const out = await uploadBytes([{ bytes: png, name: 'a.png' }, { bytes: png, name: 'b.png' }, { bytes: fs.readFileSync(fx.jpg), name: 'dir/c.jpg' }], {
+      client,
+      scheduler: new UploadScheduler(),
+      imageType: 'message',
+    });
+    assert.deepStrictEqual(out.map((o) => o.ok && o.deduped), [false, true, false]);
+    assert.strictEqual(uploads().length, 2);
+    const [a, b, c] = out;
+    assert.ok(a.ok && b.ok && c.ok);
+    assert.strictEqual(a.imageKey, b.imageKey);
+    assert.deepStrictEqual([b.file, b.info.path, c.file, c.info.path, c.info.format, a.attempts], ['b.png', 'b.png', 'c.jpg', 'c.jpg', 'jpg', 1]);
+    assert.strictEqual(server.images.get(c.imageKey)?.fileName, 'c.jpg');
+    assert.ok(a.logId && a.logId === uploads()[0].logId);
+  });
+
+  test('invalid bytes: the named file and the code, nothing learned', async () => {
+    const [bad] = await uploadBytes([{ bytes: new TextEncoder().encode('not an image'), name: 'notes.png' }], { client, scheduler: new UploadScheduler(), imageType: 'message' });
+    assert.ok(!bad.ok);
+    assert.deepStrictEqual([bad.file, bad.code, bad.stage, bad.info, bad.attempts, bad.logId], ['notes.png', 234011, 'validate', undefined, 0, undefined]);
+    assert.match(bad.message, /Not a recognised image/);
+  });
+
   test('server errors and cancel come back as outcomes', async () => {
     server.injectFaults({ kind: 'code', code: 234007 });
     const [failed] = await uploadBytes([{ bytes: fs.readFileSync(fx.png) }], { client, scheduler: new UploadScheduler(), imageType: 'message' });

@@ -165,6 +165,92 @@ suite('core/uploadFiles against the stand-in server', () => {
     assert.strictEqual(uploads().length, 30);
   });
 
+  test('a batch with nothing valid makes no request at all (not even for a token)', async () => {
+    const out = await uploadFiles([fx.textAsPng, fx.missing], { client, scheduler: new UploadScheduler(), imageType: 'message', dedupe: new DedupeIndex(new MemoryStore()) });
+    assert.deepStrictEqual(out.map((o) => (o.ok ? 'ok' : o.code)), [234011, LocalCode.FileNotFound]);
+    assert.deepStrictEqual(server.requests, []);
+  });
+
+  test('a file that cannot be read after validation: 9003 before any upload of it; the rest upload', async () => {
+    const copy = path.join(fs.mkdtempSync(path.join(tmp, 'vanish-')), 'soon-gone.png');
+    fs.copyFileSync(fx.png, copy);
+    const out = await uploadFiles([fx.textAsPng, copy, fx.jpg], {
+      client,
+      scheduler: new UploadScheduler(),
+      imageType: 'message',
+      dedupe: new DedupeIndex(new MemoryStore()),
+      // validation failures are reported before hashing starts: remove the file in between
+      onProgress: (done) => {
+        if (done === 1) fs.rmSync(copy);
+      },
+    });
+    const gone = out[1];
+    assert.ok(!gone.ok);
+    assert.strictEqual(gone.code, LocalCode.FileUnreadable);
+    assert.strictEqual(gone.stage, 'validate');
+    assert.strictEqual(gone.info?.format, 'png', 'what validation learned is kept');
+    assert.match(gone.message, /^Cannot read .*soon-gone\.png: ENOENT/);
+    assert.ok(out[2].ok);
+    assert.strictEqual(uploads().length, 1);
+  });
+
+  test('without dedupe: the same path twice uploads once, the same bytes under two paths twice', async () => {
+    const out = await uploadFiles([fx.png, fx.png, fx.symlinkToPng], { client, scheduler: new UploadScheduler(), imageType: 'message' });
+    assert.deepStrictEqual(out.map((o) => o.ok && o.deduped), [false, true, false]);
+    assert.strictEqual(out[0].ok && out[0].imageKey, out[1].ok && out[1].imageKey);
+    assert.notStrictEqual(out[0].ok && out[0].imageKey, out[2].ok && out[2].imageKey);
+    assert.strictEqual(uploads().length, 2);
+  });
+
+  test('cancelled before hashing: valid files are 9104 at the upload stage with nothing sent; invalid ones keep their codes', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const done: number[] = [];
+    const out = await uploadFiles([fx.png, fx.textAsPng, fx.jpg], {
+      client,
+      scheduler: new UploadScheduler(),
+      imageType: 'message',
+      dedupe: new DedupeIndex(new MemoryStore()),
+      signal: ac.signal,
+      onProgress: (n, total, _o, index) => done.push(n * 10 + total * 100 + index),
+    });
+    assert.deepStrictEqual(
+      out.map((o) => (o.ok ? 'ok' : `${o.code} ${o.stage} ${o.attempts}`)),
+      ['9104 upload 0', '234011 validate 0', '9104 upload 0'],
+    );
+    assert.strictEqual(out[0].info?.format, 'png');
+    assert.deepStrictEqual(done, [311, 320, 332], 'every file reported once, in order of settling');
+    assert.strictEqual(uploads().length, 0);
+  });
+
+  test('an ok outcome: key, log id, one attempt, what validation learned', async () => {
+    const [o] = await uploadFiles([fx.gif], { client, scheduler: new UploadScheduler(), imageType: 'message' });
+    assert.ok(o.ok);
+    assert.strictEqual(o.file, fx.gif);
+    assert.strictEqual(o.attempts, 1);
+    assert.strictEqual(o.deduped, false);
+    assert.ok(typeof o.logId === 'string' && o.logId !== '', "the server's log id");
+    assert.strictEqual(uploads()[0].logId, o.logId);
+    assert.deepStrictEqual([o.info.format, o.info.mime, o.info.path], ['gif', 'image/gif', fx.gif]);
+    assert.strictEqual(server.images.get(o.imageKey)?.contentType, 'image/gif');
+  });
+
+  test('a known key: deduped, no attempt, no log id; an onError that throws costs nothing', async () => {
+    const store = new MemoryStore();
+    const dedupe = new DedupeIndex(store);
+    const scheduler = new UploadScheduler();
+    const onError = (): void => {
+      throw new Error('handler bug');
+    };
+    const [first] = await uploadFiles([fx.png], { client, scheduler, imageType: 'message', dedupe, onError });
+    const [again] = await uploadFiles([fx.png], { client, scheduler, imageType: 'message', dedupe, onError });
+    assert.ok(first.ok && again.ok);
+    assert.deepStrictEqual([again.imageKey, again.deduped, again.attempts, again.logId], [first.imageKey, true, 0, undefined]);
+    const failing = new DedupeIndex({ get: () => Promise.reject(new Error('no')), set: () => Promise.reject(new Error('no')), delete: () => undefined });
+    const [third] = await uploadFiles([fx.png], { client, scheduler, imageType: 'message', dedupe: failing, onError });
+    assert.ok(third.ok && !third.deduped);
+  });
+
   test('upload failures carry the Lark code and log_id; the rest of the batch lands', async () => {
     server.injectFaults({ kind: 'code', code: 234041 });
     const out = await uploadFiles([fx.png, fx.jpg, fx.gif], { client, scheduler: new UploadScheduler({ concurrency: 1 }), imageType: 'message' });
