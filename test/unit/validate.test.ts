@@ -1,6 +1,8 @@
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
+import * as fs from 'fs';
 import { promises as fsp } from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { FixtureSet, generateFixtures, TEN_MIB } from '../fixtures/generate';
@@ -245,6 +247,48 @@ suite('validate', () => {
       }
     });
 
+    test('a file even root may not read (a write-only sysctl) → 9003 permission denied', async function () {
+      // the kernel refuses reads of write-only /proc/sys entries whatever the capabilities
+      const writeOnly = '/proc/sys/vm/drop_caches';
+      if (process.platform !== 'linux' || !fs.existsSync(writeOnly)) this.skip();
+      const r = await validateImageFile(writeOnly, 'message');
+      assert.ok(!r.ok);
+      assert.deepStrictEqual([r.code, r.message, r.bytesRead], [9003, 'Cannot read the file: permission denied.', 0]);
+    });
+
+    test('a socket → 9002 (not a regular file)', async function () {
+      if (!isPosix) this.skip();
+      const sock = path.join(tmp, 'sock.png');
+      const server = net.createServer();
+      await new Promise<void>((resolve) => server.listen(sock, resolve));
+      try {
+        const r = await validateImageFile(sock, 'message');
+        assert.ok(!r.ok);
+        assert.deepStrictEqual([r.code, r.message], [9002, 'Not a regular file (a socket or device).']);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+
+    test('a character device → 9002 (opened, then refused by its type)', async function () {
+      if (!isPosix) this.skip();
+      const r = await validateImageFile('/dev/null', 'message');
+      assert.ok(!r.ok);
+      assert.deepStrictEqual([r.code, r.message, r.bytesRead], [9002, 'Not a regular file (a pipe, socket or device).', 0]);
+    });
+
+    test('a path Node refuses (NUL byte) → 9003 naming the error', async () => {
+      const r = await validateImageFile('bad\0name.png', 'message');
+      assert.ok(!r.ok);
+      assert.deepStrictEqual([r.code, r.message], [9003, 'Cannot read the file (ERR_INVALID_ARG_VALUE).']);
+    });
+
+    test('a name too long → 9003 saying so', async () => {
+      const r = await validateImageFile(path.join(tmp, 'n'.repeat(300) + '.png'), 'message');
+      assert.ok(!r.ok);
+      assert.deepStrictEqual([r.code, r.message], [9003, 'Cannot read the file: the path is too long.']);
+    });
+
     test('symbolic link loop → 9003 (fails to open even for root)', async function () {
       if (!isPosix) this.skip();
       const a = path.join(tmp, 'loop-a.png');
@@ -267,13 +311,19 @@ suite('validate', () => {
       }
       const r = await validateImageFile(fifo, 'message');
       assert.ok(!r.ok);
-      assert.strictEqual(r.code, 9002);
+      assert.deepStrictEqual([r.code, r.message], [9002, 'Not a regular file (a pipe, socket or device).']);
     });
 
     test('a path through a file (ENOTDIR) → 9001', async () => {
       const r = await validateImageFile(path.join(fx.png, 'inside.png'), 'message');
       assert.ok(!r.ok);
-      assert.strictEqual(r.code, 9001);
+      assert.deepStrictEqual([r.code, r.message], [9001, 'File not found (a part of the path is not a folder).']);
+      const missing = await validateImageFile(fx.missing, 'message');
+      assert.ok(!missing.ok);
+      assert.deepStrictEqual([missing.code, missing.message], [9001, 'File not found.']);
+      const folder = await validateImageFile(fx.aDirectory, 'message');
+      assert.ok(!folder.ok);
+      assert.deepStrictEqual([folder.code, folder.message], [9002, 'This is a folder, not a file.']);
     });
   });
 
