@@ -210,6 +210,7 @@ function analyze(view: ByteView, progress: Progress = {}): Analysis {
   if (startsWith(head, [0x49, 0x49, 0x2a, 0x00]) || startsWith(head, [0x4d, 0x4d, 0x00, 0x2a])) return analyzeTiff(view, false);
   if (startsWith(head, [0x49, 0x49, 0x2b, 0x00]) || startsWith(head, [0x4d, 0x4d, 0x00, 0x2b])) return analyzeTiff(view, true);
   if (startsWith(head, [0x00, 0x00, 0x01, 0x00]) && head.length >= 6) return analyzeIco(view);
+  if (startsWith(head, [0x42, 0x4d])) return analyzeBmp(head);
   if (startsWith(head, [0x66, 0x74, 0x79, 0x70], 4)) {
     // ISO BMFF ("ftyp"): HEIC, HEIF, AVIF, also MP4/MOV. Named here because image-size only
     // recognises it when the whole 'meta' box is in the buffer.
@@ -231,7 +232,6 @@ function analyze(view: ByteView, progress: Progress = {}): Analysis {
     const name = UNSUPPORTED_NAMES[type] ?? type.toUpperCase();
     return unsupported(name ? `${name} images are not supported; use ${SUPPORTED_LIST}.` : NOT_AN_IMAGE);
   }
-  if (format === 'bmp' && !plausibleBmp(head)) return unsupported(NOT_AN_IMAGE);
   return sized(format, result.width, result.height);
 }
 
@@ -243,11 +243,21 @@ function knownSignature(head: Uint8Array): string | undefined {
   return undefined;
 }
 
-/** image-size takes any file starting with "BM" as a BMP; also require a known DIB header size. */
-function plausibleBmp(head: Uint8Array): boolean {
-  if (head.length < 26) return false;
-  const dib = head[14] | (head[15] << 8) | (head[16] << 16) | (head[17] << 24);
-  return [12, 16, 40, 52, 56, 64, 108, 124].includes(dib);
+/** DIB header sizes of real BMPs (OS/2 1.x and 2.x, Windows 3 to 5 and their variants). */
+const BMP_DIB_SIZES = [12, 16, 40, 52, 56, 64, 108, 124];
+
+/**
+ * Read here rather than by image-size, which takes anything starting with "BM" for a BMP and
+ * reads 32-bit sizes even from an OS/2 1.x header, whose sizes are 16-bit.
+ */
+function analyzeBmp(head: Uint8Array): Analysis {
+  if (head.length < 26) return unsupported(NOT_AN_IMAGE);
+  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const dib = dv.getUint32(14, true);
+  if (!BMP_DIB_SIZES.includes(dib)) return unsupported(NOT_AN_IMAGE);
+  if (dib === 12) return sized('bmp', dv.getUint16(18, true), dv.getUint16(20, true));
+  // a negative height is a top-down bitmap
+  return sized('bmp', dv.getUint32(18, true), Math.abs(dv.getInt32(22, true)));
 }
 
 function isSofMarker(m: number): boolean {
