@@ -78,26 +78,23 @@ const MIME: Record<ImageFormat, string> = {
 
 const SUPPORTED_LIST = 'JPEG, PNG, WebP, GIF, TIFF, BMP or ICO';
 
-/** image-size type names we accept, mapped to ours. Everything else it knows is 234011. */
+/**
+ * image-size type names we accept, mapped to ours; everything else it knows is 234011. JPEG,
+ * TIFF, ICO and BMP never get this far: analyze reads them itself.
+ */
 const FROM_IMAGE_SIZE: Record<string, ImageFormat | undefined> = {
-  jpg: 'jpg',
   png: 'png',
   webp: 'webp',
   gif: 'gif',
-  tiff: 'tiff',
-  bmp: 'bmp',
-  ico: 'ico',
 };
 
-/** Human names for formats image-size recognises but Lark does not take. */
+/**
+ * Human names for formats image-size recognises but Lark does not take (HEIC/HEIF/AVIF are named
+ * before image-size is asked, see analyze).
+ */
 const UNSUPPORTED_NAMES: Record<string, string> = {
   svg: 'SVG',
   psd: 'Photoshop (PSD)',
-  // HEIC: the Feishu doc lists HEIC among the upload formats, but the Lark doc we target
-  // (open.larksuite.com, im/v1/images) does not, so HEIC/HEIF/AVIF are rejected here.
-  heif: 'HEIF/HEIC',
-  heic: 'HEIC',
-  avif: 'AVIF',
   cur: 'Windows cursor (CUR)',
   icns: 'Apple icon (ICNS)',
   dds: 'DDS',
@@ -213,7 +210,9 @@ function analyze(view: ByteView, progress: Progress = {}): Analysis {
   if (startsWith(head, [0x42, 0x4d])) return analyzeBmp(head);
   if (startsWith(head, [0x66, 0x74, 0x79, 0x70], 4)) {
     // ISO BMFF ("ftyp"): HEIC, HEIF, AVIF, also MP4/MOV. Named here because image-size only
-    // recognises it when the whole 'meta' box is in the buffer.
+    // recognises it when the whole 'meta' box is in the buffer. HEIC: the Feishu doc lists HEIC
+    // among the upload formats, but the Lark doc we target (open.larksuite.com, im/v1/images)
+    // does not, so HEIC/HEIF/AVIF are rejected.
     const brand = new TextDecoder().decode(head.subarray(8, 12));
     const name = /^(heic|heix|hevc|hevx)$/.test(brand) ? 'HEIC' : /^(mif1|msf1)$/.test(brand) ? 'HEIF' : /^avi[fs]$/.test(brand) ? 'AVIF' : undefined;
     return unsupported(name ? `${name} images are not supported; use ${SUPPORTED_LIST}.` : NOT_AN_IMAGE);
@@ -228,10 +227,7 @@ function analyze(view: ByteView, progress: Progress = {}): Analysis {
   }
   const type = result.type ?? '';
   const format = FROM_IMAGE_SIZE[type];
-  if (!format) {
-    const name = UNSUPPORTED_NAMES[type] ?? type.toUpperCase();
-    return unsupported(name ? `${name} images are not supported; use ${SUPPORTED_LIST}.` : NOT_AN_IMAGE);
-  }
+  if (!format) return unsupported(`${UNSUPPORTED_NAMES[type] ?? type.toUpperCase()} images are not supported; use ${SUPPORTED_LIST}.`);
   return sized(format, result.width, result.height);
 }
 
