@@ -145,6 +145,57 @@ suite('validate: formats byte by byte', () => {
     });
   });
 
+  suite('read budget', () => {
+    /** A valid 30×20 PNG header followed by `size` bytes in all. */
+    const bigPng = (size: number): Uint8Array => {
+      const b = new Uint8Array(size);
+      b.set(bytes([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], u32be(13), 'IHDR', u32be(30), u32be(20), [8, 6, 0, 0, 0]));
+      return b;
+    };
+
+    test('the header read is headerBytes, floored, at least 1 KiB, 64 KiB when not a positive number', async () => {
+      const file = write('big.png', bigPng(200_000));
+      const read = async (headerBytes?: number): Promise<number> => {
+        const r = await validateImageFile(file, 'message', { headerBytes });
+        assert.strictEqual(verdict(r), 'ok 30x20 png');
+        return r.ok ? r.info.bytesRead : -1;
+      };
+      assert.strictEqual(await read(), 65536);
+      assert.strictEqual(await read(2000.7), 2000);
+      assert.strictEqual(await read(1024), 1024);
+      assert.strictEqual(await read(10), 1024);
+      for (const odd of [0, -5, NaN, Infinity]) assert.strictEqual(await read(odd), 65536, String(odd));
+      const small = write('small.png', bigPng(500));
+      const r = await validateImageFile(small, 'message');
+      assert.ok(r.ok && r.info.bytesRead === 500, 'a file smaller than the header is read once, whole');
+    });
+
+    test('maxHeaderBytes is a hard bound on what is read, and never below the header', async () => {
+      const app = Array.from({ length: 10 }, () => segment(0xe1, zeros(3998)));
+      const file = write('walk.jpg', bytes(SOI, ...app, sof(0xc0, 64, 48), zeros(10)));
+      const free = await validateImageFile(file, 'message', { headerBytes: 1024 });
+      assert.ok(free.ok);
+      const needed = free.info.bytesRead;
+      assert.ok(needed > 1024, `${needed}`);
+      const exact = await validateImageFile(file, 'message', { headerBytes: 1024, maxHeaderBytes: needed });
+      assert.ok(exact.ok && exact.info.bytesRead === needed, 'a budget of exactly what is needed is enough');
+      const short = await validateImageFile(file, 'message', { headerBytes: 1024, maxHeaderBytes: needed - 1 });
+      assert.strictEqual(verdict(short), `234011: Could not find the image size in the first ${(needed - 1).toLocaleString('en-US')} bytes read (metadata too large?).`);
+      // a budget below the header is raised to it: the header is always read
+      const png = write('budget.png', bigPng(100_000));
+      const r = await validateImageFile(png, 'message', { headerBytes: 4096, maxHeaderBytes: 100 });
+      assert.ok(r.ok && r.info.bytesRead === 4096);
+      // the default budget is 1 MiB read: past the header, each 5000-byte segment costs one 4 KiB
+      // window, so 300 of them are out of reach and 200 are not
+      const walk = (n: number): Uint8Array => bytes(SOI, ...Array.from({ length: n }, () => segment(0xe1, zeros(4996))), sof(0xc0, 64, 48));
+      const far = await validateImageFile(write('far.jpg', walk(300)), 'message');
+      assert.strictEqual(verdict(far), '234011: Could not find the image size in the first 1,048,576 bytes read (metadata too large?).');
+      const near = await validateImageFile(write('near.jpg', walk(200)), 'message');
+      assert.strictEqual(verdict(near), 'ok 64x48 jpg');
+      assert.ok(near.ok && near.info.bytesRead > 512 * 1024, `read ${near.ok && near.info.bytesRead}`);
+    });
+  });
+
   suite('TIFF and BigTIFF', () => {
     for (const big of [false, true]) {
       for (const be of [false, true]) {
