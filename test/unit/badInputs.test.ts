@@ -186,11 +186,9 @@ interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
-  ms: number;
 }
 
 function runCli(args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
-  const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const child = cp.spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -198,7 +196,7 @@ function runCli(args: string[], env: Record<string, string>, cwd: string): Promi
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - t0 }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
