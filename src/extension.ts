@@ -15,6 +15,7 @@ import { registerUploadCommands } from './vscode/commands';
 import { uploadUris, type UploadOptions, type UploadSummary } from './vscode/upload';
 import { registerPasteDrop, UploadsDropController, type ImageDropEditProvider, type ImagePasteEditProvider } from './vscode/pasteDrop';
 import { registerImageKeyHover, type ImageKeyHoverProvider } from './vscode/hover';
+import { SwitchableHistoryStorage, SwitchableSecrets, testHooksFor, type TestHooks } from './vscode/testHooks';
 
 /** What `activate()` returns: for other extensions and the integration tests. */
 export interface LarkImageUploadApi {
@@ -28,15 +29,19 @@ export interface LarkImageUploadApi {
   readonly dropProvider: ImageDropEditProvider;
   readonly uploadsDropController: UploadsDropController;
   readonly hoverProvider: ImageKeyHoverProvider;
+  /** Only when VS Code runs the extension's tests: lets them put faulty storage under it. */
+  readonly testHooks?: TestHooks;
 }
 
 export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
   const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '');
   const log = new UploadLog();
-  const credentials = new CredentialStore(context.secrets);
+  const secrets = new SwitchableSecrets(context.secrets);
+  const credentials = new CredentialStore(secrets);
   const session = new LarkSession(credentials, log, () => readSettings());
   const diagnostics = new UploadDiagnostics(context.extensionUri);
-  const history = new UploadHistory(mementoHistoryStorage(context.globalState, StateKey.History));
+  const historyStorage = new SwitchableHistoryStorage(mementoHistoryStorage(context.globalState, StateKey.History));
+  const history = new UploadHistory(historyStorage);
   const dedupeStore = new MementoKeyValueStore(context.globalState, StateKey.DedupeIndex);
   const services = { session, history, diagnostics, log, dedupeStore };
   const uploadsDropController = new UploadsDropController(services);
@@ -46,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
 
   context.subscriptions.push(
     log,
+    secrets,
     credentials,
     session,
     diagnostics,
@@ -67,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     dropProvider: pasteDrop.dropProvider,
     uploadsDropController,
     hoverProvider: hover.hoverProvider,
+    testHooks: testHooksFor(context, secrets, historyStorage),
   };
 }
 
