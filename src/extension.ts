@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { StateKey } from './constants';
 import { UploadHistory } from './core/history';
+import { PreviewFolder } from './core/previewFolder';
 import { UploadLog } from './vscode/log';
 import { readSettings } from './vscode/settings';
 import { CredentialStore } from './vscode/credentials';
@@ -37,17 +38,18 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
   const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '');
   const log = new UploadLog();
   const secrets = new SwitchableSecrets(context.secrets);
-  const credentials = new CredentialStore(secrets);
+  const credentials = new CredentialStore(secrets, { onError: (e) => log.error(e.message) });
   const session = new LarkSession(credentials, log, () => readSettings());
   const diagnostics = new UploadDiagnostics(context.extensionUri);
   const historyStorage = new SwitchableHistoryStorage(mementoHistoryStorage(context.globalState, StateKey.History));
   const history = new UploadHistory(historyStorage);
   const dedupeStore = new MementoKeyValueStore(context.globalState, StateKey.DedupeIndex);
   const services = { session, history, diagnostics, log, dedupeStore };
+  const previews = new PreviewFolder(vscode.Uri.joinPath(context.globalStorageUri, 'previews').fsPath);
   const uploadsDropController = new UploadsDropController(services);
   const uploadsView = registerUploadsView(history, uploadsDropController);
   const pasteDrop = registerPasteDrop(services);
-  const hover = registerImageKeyHover(history, session, log, context.globalStorageUri);
+  const hover = registerImageKeyHover(history, session, log, previews);
 
   context.subscriptions.push(
     log,
@@ -56,9 +58,9 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     session,
     diagnostics,
     uploadsView.disposable,
-    registerAccountCommands(session, credentials, log),
+    registerAccountCommands({ session, credentials, log, previews }),
     registerStatusBar(session),
-    registerUploadCommands(services, uploadsView.view),
+    registerUploadCommands(services, previews, uploadsView.view),
     pasteDrop.disposable,
     hover.disposable,
   );

@@ -3,11 +3,13 @@ import * as vscode from 'vscode';
 import { Command } from '../constants';
 import { renderTemplate } from '../core/templates';
 import type { UploadRecord } from '../core/history';
+import type { PreviewFolder } from '../core/previewFolder';
+import { clearPreviews } from './hover';
 import { readSettings } from './settings';
 import { insertTexts, pickImages, uploadUris, urisFromCommandArgs, type UploadServices } from './upload';
 import { recordsFromCommandArgs } from './uploadsView';
 
-export function registerUploadCommands(services: UploadServices, view: vscode.TreeView<UploadRecord>): vscode.Disposable {
+export function registerUploadCommands(services: UploadServices, previews: PreviewFolder, view: vscode.TreeView<UploadRecord>): vscode.Disposable {
   const selected = (): readonly UploadRecord[] => view.selection;
   const records = (arg: unknown, args: unknown): UploadRecord[] => {
     const fromArgs = recordsFromCommandArgs(arg, Array.isArray(args) ? (args as UploadRecord[]) : []);
@@ -79,9 +81,13 @@ export function registerUploadCommands(services: UploadServices, view: vscode.Tr
       }
     }),
 
+    /** Empties the list and deletes the fetched previews (they are cached copies of uploads too). */
     vscode.commands.registerCommand(Command.ClearHistory, async (options?: { confirm?: boolean }) => {
       const count = services.history.list().length;
-      if (count === 0) return false;
+      if (count === 0) {
+        await clearPreviews(previews, services.log);
+        return false;
+      }
       if (options?.confirm !== false) {
         const clear = vscode.l10n.t('Clear');
         const answer = await vscode.window.showWarningMessage(
@@ -93,6 +99,7 @@ export function registerUploadCommands(services: UploadServices, view: vscode.Tr
       }
       const removed = await services.history.clear();
       for (const r of removed) if (r.filePath && !r.ok) services.diagnostics.clear(vscode.Uri.file(r.filePath));
+      await clearPreviews(previews, services.log);
       return true;
     }),
 

@@ -306,7 +306,7 @@ suite('Account: credential store and session (local wiring, fake secrets)', () =
 
   test('the store keeps one JSON value under SecretKey.Credentials and reads garbage as signed out', async () => {
     const secrets = new MemorySecrets();
-    const store = new CredentialStore(secrets, () => 1234);
+    const store = new CredentialStore(secrets, { now: () => 1234 });
     try {
       await store.saveApp(' cli_a1b2c3 ', ' s3cret ');
       assert.deepStrictEqual([...secrets.values.keys()], [SecretKey.Credentials]);
@@ -351,7 +351,7 @@ suite('Account: credential store and session (local wiring, fake secrets)', () =
   test('the session caches its client, masks the stored secret, and warns once about an old static token', async () => {
     const secrets = new MemorySecrets();
     let now = 1_000_000;
-    const store = new CredentialStore(secrets, () => now);
+    const store = new CredentialStore(secrets, { now: () => now });
     const log = nullLog();
     const session = new LarkSession(store, log, settings, () => now);
     const window = vscode.window as { showWarningMessage: unknown };

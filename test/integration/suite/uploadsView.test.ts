@@ -8,7 +8,8 @@ import * as vscode from 'vscode';
 import { ContextKey, ViewItem } from '../../../src/constants';
 import { UploadHistory, type HistoryStorage, type UploadRecord } from '../../../src/core/history';
 import { getExtension } from './helpers';
-import { UploadsTreeProvider, escapeMarkdown, recordsFromCommandArgs } from '../../../src/vscode/uploadsView';
+import { UploadsTreeProvider, recordsFromCommandArgs } from '../../../src/vscode/uploadsView';
+import { escapeMarkdown } from '../../../src/vscode/format';
 
 function memoryStorage(): HistoryStorage & { value: unknown } {
   const s = {
