@@ -14,7 +14,7 @@ function record(arg: unknown): Record<string, unknown> | undefined {
   return arg && typeof arg === 'object' && !Array.isArray(arg) ? (arg as Record<string, unknown>) : undefined;
 }
 
-export function stringField(arg: unknown, name: string): string | undefined {
+function stringField(arg: unknown, name: string): string | undefined {
   const value = record(arg)?.[name];
   return typeof value === 'string' ? value : undefined;
 }
@@ -24,21 +24,21 @@ export function wantsConfirmation(arg: unknown): boolean {
   return record(arg)?.confirm !== false;
 }
 
-export function validateAppId(value: string): string | undefined {
+function validateAppId(value: string): string | undefined {
   const v = value.trim();
   if (v === '') return vscode.l10n.t('Enter the App ID of your Lark app.');
   if (/\s/.test(v)) return vscode.l10n.t('An App ID contains no spaces.');
   return undefined;
 }
 
-export function validateAppSecret(value: string): string | undefined {
+function validateAppSecret(value: string): string | undefined {
   const v = value.trim();
   if (v === '') return vscode.l10n.t('Enter the App Secret.');
   if (/\s/.test(v)) return vscode.l10n.t('An App Secret contains no spaces.');
   return undefined;
 }
 
-export function validateTenantToken(value: string): string | undefined {
+function validateTenantToken(value: string): string | undefined {
   const v = value.trim();
   if (!v.startsWith('t-')) return vscode.l10n.t('A tenant access token starts with "t-".');
   if (/\s/.test(v)) return vscode.l10n.t('A tenant access token contains no spaces.');

@@ -12,7 +12,7 @@ function nonEmptyString(value: unknown): value is string {
 }
 
 /** Parses the stored JSON; anything unexpected (old format, hand-edited, corrupt) reads as "none". */
-export function parseStoredCredentials(raw: string | undefined): StoredCredentials | undefined {
+function parseStoredCredentials(raw: string | undefined): StoredCredentials | undefined {
   if (!raw) return undefined;
   let value: unknown;
   try {

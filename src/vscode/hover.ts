@@ -21,7 +21,7 @@ function commandLink(label: string, command: string, args: unknown[]): string {
 }
 
 /** Width that fits the image in HOVER_IMAGE_BOX, keeping its aspect (small images are enlarged at most 3×). */
-export function hoverImageWidth(width: number | undefined, height: number | undefined): number {
+function hoverImageWidth(width: number | undefined, height: number | undefined): number {
   if (!width || !height) return HOVER_IMAGE_BOX.height;
   const scale = Math.min(HOVER_IMAGE_BOX.width / width, HOVER_IMAGE_BOX.height / height, 3);
   return Math.max(1, Math.round(width * scale));
@@ -105,7 +105,7 @@ const EXTENSION_OF: Record<string, string> = {
  * keeps it in the preview folder, opens it beside the editor (the hover shows it from then on).
  * Returns the file, or undefined when it could not be fetched (already said).
  */
-export async function fetchPreview(key: unknown, session: LarkSession, log: UploadLog, previews: PreviewFolder): Promise<vscode.Uri | undefined> {
+async function fetchPreview(key: unknown, session: LarkSession, log: UploadLog, previews: PreviewFolder): Promise<vscode.Uri | undefined> {
   if (typeof key !== 'string' || !new RegExp(`^${IMAGE_KEY_PATTERN.source}$`).test(key)) return undefined;
   const client = await session.requireClient();
   if (!client) return undefined;

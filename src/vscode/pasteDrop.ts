@@ -29,7 +29,7 @@ export type ImageSource =
   /** a resource of another file system (virtual, remote), read through workspace.fs on upload */
   | { kind: 'resource'; uri: vscode.Uri };
 
-export const pasteDropEditKind = (): vscode.DocumentDropOrPasteEditKind => vscode.DocumentDropOrPasteEditKind.Empty.append(...PASTE_DROP_EDIT_KIND);
+const pasteDropEditKind = (): vscode.DocumentDropOrPasteEditKind => vscode.DocumentDropOrPasteEditKind.Empty.append(...PASTE_DROP_EDIT_KIND);
 
 /** The built-in text, URI-path and markdown edits stay first unless the user prefers ours. */
 const yieldTo = (): vscode.DocumentDropOrPasteEditKind[] => [
@@ -38,7 +38,7 @@ const yieldTo = (): vscode.DocumentDropOrPasteEditKind[] => [
   vscode.DocumentDropOrPasteEditKind.Empty.append('markdown'),
 ];
 
-export const PASTE_DROP_MIME_TYPES = ['image/*', 'files', 'text/uri-list'] as const;
+const PASTE_DROP_MIME_TYPES = ['image/*', 'files', 'text/uri-list'] as const;
 
 function hasImageExtension(name: string): boolean {
   const ext = name.split('.').pop()?.toLowerCase() ?? '';
@@ -65,7 +65,7 @@ async function kindOnThisHost(uri: vscode.Uri): Promise<'file' | 'folder' | unde
  * by path; otherwise its bytes are read now. Non-images by type and name are left out (the bytes
  * still decide when uploading). `expandFolders`: a dropped folder means the images inside it.
  */
-export async function imageSourcesFrom(dataTransfer: vscode.DataTransfer, options: { expandFolders?: boolean } = {}): Promise<ImageSource[]> {
+async function imageSourcesFrom(dataTransfer: vscode.DataTransfer, options: { expandFolders?: boolean } = {}): Promise<ImageSource[]> {
   const sources: ImageSource[] = [];
   const seen = new Set<string>();
   const addPath = (uri: vscode.Uri): void => {
@@ -136,7 +136,7 @@ export interface SourcesUpload {
  * diagnostics: a file's failure on the file, pasted bytes' failure on `document` at
  * `diagnosticRange` (they have no file of their own). Undefined when signed out (already said).
  */
-export async function uploadSources(
+async function uploadSources(
   sources: readonly ImageSource[],
   services: UploadServices,
   options: { document?: vscode.TextDocument; diagnosticRange?: vscode.Range; signal?: AbortSignal } = {},
@@ -205,7 +205,7 @@ function subjectOf(source: ImageSource, o: FileOutcome, options: { document?: vs
 }
 
 /** Markdown gets card markdown (`![name](key)`) whatever the template; other languages the configured template. */
-export function insertTextsFor(languageId: string, outcomes: readonly FileOutcome[], settings: Pick<LarkSettings, 'insertTemplate' | 'customTemplate'>): string[] {
+function insertTextsFor(languageId: string, outcomes: readonly FileOutcome[], settings: Pick<LarkSettings, 'insertTemplate' | 'customTemplate'>): string[] {
   const template = languageId === 'markdown' ? 'cardMarkdown' : settings.insertTemplate;
   return outcomes
     .filter((o): o is Extract<FileOutcome, { ok: true }> => o.ok)
@@ -213,7 +213,7 @@ export function insertTextsFor(languageId: string, outcomes: readonly FileOutcom
 }
 
 /** One text per range when the counts match (multi-cursor), else all of them at every range. */
-export function editInserting(document: vscode.TextDocument, ranges: readonly vscode.Range[], texts: readonly string[]): vscode.WorkspaceEdit {
+function editInserting(document: vscode.TextDocument, ranges: readonly vscode.Range[], texts: readonly string[]): vscode.WorkspaceEdit {
   const edit = new vscode.WorkspaceEdit();
   const perRange = texts.length > 1 && texts.length === ranges.length;
   ranges.forEach((range, i) => edit.replace(document.uri, range, perRange ? texts[i] : texts.join('\n')));

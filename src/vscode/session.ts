@@ -10,11 +10,11 @@ import type { UploadLog } from './log';
 import type { LarkSettings } from './settings';
 
 /** A static tenant_access_token lives at most 2 h; warn once it is this old. */
-export const STATIC_TOKEN_WARN_AFTER_MS = 105 * 60 * 1000;
-export const STATIC_TOKEN_MAX_AGE_MS = 120 * 60 * 1000;
+const STATIC_TOKEN_WARN_AFTER_MS = 105 * 60 * 1000;
+const STATIC_TOKEN_MAX_AGE_MS = 120 * 60 * 1000;
 
 /** Opens the settings editor on the region / base URL settings. */
-export function openBaseUrlSettings(): Thenable<unknown> {
+function openBaseUrlSettings(): Thenable<unknown> {
   return vscode.commands.executeCommand('workbench.action.openSettings', `${CONFIG_SECTION}.${Setting.Region}`);
 }
 

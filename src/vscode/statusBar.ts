@@ -1,10 +1,8 @@
 // Status bar item: who is signed in (click: test the connection), or what to do next.
 import * as vscode from 'vscode';
-import { Command, CONFIG_SECTION, Setting } from '../constants';
+import { Command, CONFIG_SECTION, STATUS_BAR_ITEM_ID, Setting } from '../constants';
 import { KeychainError } from './credentials';
 import type { LarkSession } from './session';
-
-export const STATUS_BAR_ITEM_ID = 'larkImageUpload.status';
 
 export function registerStatusBar(session: LarkSession): vscode.Disposable {
   const item = vscode.window.createStatusBarItem(STATUS_BAR_ITEM_ID, vscode.StatusBarAlignment.Left, 0);

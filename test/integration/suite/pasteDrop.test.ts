@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Command } from '../../../src/constants';
+import { Command, VIEW_CONTAINER_ID } from '../../../src/constants';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import { startLarkServer, type LarkServer } from '../../larkServer/server';
 import { getExtension, getExtensionApi, readmePicturesWanted, screenshot, sleep, waitFor } from './helpers';
@@ -136,7 +136,7 @@ suite('Paste, drop and hover (real VS Code + stand-in Lark server)', () => {
     const line = 4;
     const col = editor.document.lineAt(line).text.indexOf(key) + 8;
     editor.selection = new vscode.Selection(line, col, line, col);
-    await vscode.commands.executeCommand('workbench.view.extension.larkImageUpload');
+    await vscode.commands.executeCommand(`workbench.view.extension.${VIEW_CONTAINER_ID}`);
     await vscode.commands.executeCommand('workbench.action.closePanel');
     await vscode.window.showTextDocument(editor.document);
     await sleep(500); // a picture, not a check: let the editor take focus before the hover

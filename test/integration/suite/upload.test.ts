@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Command, StateKey } from '../../../src/constants';
+import { Command, StateKey, VIEW_CONTAINER_ID } from '../../../src/constants';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import { UploadHistory } from '../../../src/core/history';
 import { mementoHistoryStorage } from '../../../src/vscode/state';
@@ -78,7 +78,7 @@ suite('Upload (real VS Code + stand-in Lark server)', () => {
     const good = distinctPng('screenshots/banner.png', 'banner');
     const bad = copyFixture('gif-2001x16.gif', 'screenshots/wide.gif');
     await vscode.commands.executeCommand(Command.UploadImages, good, [good, bad]);
-    await vscode.commands.executeCommand('workbench.view.extension.larkImageUpload');
+    await vscode.commands.executeCommand(`workbench.view.extension.${VIEW_CONTAINER_ID}`);
     await vscode.commands.executeCommand('workbench.actions.view.problems');
     await screenshot('readme-overview', { settleMs: 800 });
   }
