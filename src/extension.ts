@@ -11,12 +11,13 @@ import { registerAccountCommands } from './vscode/account';
 import { registerStatusBar } from './vscode/statusBar';
 import { UploadDiagnostics } from './vscode/diagnostics';
 import { MementoKeyValueStore, mementoHistoryStorage } from './vscode/state';
+import type { KeyValueStore } from './core/dedupe';
 import { registerUploadsView } from './vscode/uploadsView';
 import { registerUploadCommands } from './vscode/commands';
 import { uploadUris, type UploadOptions, type UploadSummary } from './vscode/upload';
 import { registerPasteDrop, UploadsDropController, type ImageDropEditProvider, type ImagePasteEditProvider } from './vscode/pasteDrop';
 import { registerImageKeyHover, type ImageKeyHoverProvider } from './vscode/hover';
-import { SwitchableHistoryStorage, SwitchableSecrets, testHooksFor, type TestHooks } from './vscode/testHooks';
+import { Switchable, testHooksFor, type TestHooks } from './vscode/testHooks';
 
 /** What `activate()` returns: for other extensions and the integration tests. */
 export interface LarkImageUploadApi {
@@ -37,14 +38,17 @@ export interface LarkImageUploadApi {
 export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
   const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '');
   const log = new UploadLog();
-  const secrets = new SwitchableSecrets(context.secrets);
-  const credentials = new CredentialStore(secrets, { onError: (e) => log.error(e.message) });
+  // the stores are reached through proxies that only the integration tests can switch (testHooks)
+  const stores = {
+    secrets: new Switchable(context.secrets),
+    history: new Switchable(mementoHistoryStorage(context.globalState, StateKey.History)),
+    dedupe: new Switchable<KeyValueStore>(new MementoKeyValueStore(context.globalState, StateKey.DedupeIndex)),
+  };
+  const credentials = new CredentialStore(stores.secrets.proxy, { onError: (e) => log.error(e.message) });
   const session = new LarkSession(credentials, log, () => readSettings());
   const diagnostics = new UploadDiagnostics(context.extensionUri);
-  const historyStorage = new SwitchableHistoryStorage(mementoHistoryStorage(context.globalState, StateKey.History));
-  const history = new UploadHistory(historyStorage);
-  const dedupeStore = new MementoKeyValueStore(context.globalState, StateKey.DedupeIndex);
-  const services = { session, history, diagnostics, log, dedupeStore };
+  const history = new UploadHistory(stores.history.proxy);
+  const services = { session, history, diagnostics, log, dedupeStore: stores.dedupe.proxy };
   const previews = new PreviewFolder(vscode.Uri.joinPath(context.globalStorageUri, 'previews').fsPath);
   const uploadsDropController = new UploadsDropController(services);
   const uploadsView = registerUploadsView(history, uploadsDropController);
@@ -53,7 +57,6 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
 
   context.subscriptions.push(
     log,
-    secrets,
     credentials,
     session,
     diagnostics,
@@ -75,7 +78,7 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     dropProvider: pasteDrop.dropProvider,
     uploadsDropController,
     hoverProvider: hover.hoverProvider,
-    testHooks: testHooksFor(context, secrets, historyStorage),
+    testHooks: testHooksFor(context, stores),
   };
 }
 

@@ -1,74 +1,43 @@
-// A seam for the integration tests: the extension reads its keychain and its history storage
-// through pass-through wrappers, and when VS Code runs the extension's tests (ExtensionMode.Test)
-// activate() hands the suite hooks to put a faulty store under the running extension (a keychain
-// that throws, history storage that rejects writes). In any other mode no hook is exposed and
-// the wrappers only pass every call on.
+// A seam for the integration tests: the extension reaches its keychain, its history storage and
+// its dedupe index through pass-through proxies, and when VS Code runs the extension's tests
+// (ExtensionMode.Test) activate() hands the suite hooks to put a faulty store under the running
+// extension (a keychain that throws, storage that rejects writes). In any other mode no hook is
+// exposed and the proxies only forward every call to the real store.
 import * as vscode from 'vscode';
+import type { KeyValueStore } from '../core/dedupe';
 import type { HistoryStorage } from '../core/history';
+
+type Wrap<T> = (real: T) => T;
 
 export interface TestHooks {
   /** Until disposed, the extension's keychain is `wrap(real keychain)`. */
-  wrapSecrets(wrap: (real: vscode.SecretStorage) => vscode.SecretStorage): vscode.Disposable;
+  wrapSecrets(wrap: Wrap<vscode.SecretStorage>): vscode.Disposable;
   /** Until disposed, the upload history is stored through `wrap(real storage)`. */
-  wrapHistoryStorage(wrap: (real: HistoryStorage) => HistoryStorage): vscode.Disposable;
+  wrapHistoryStorage(wrap: Wrap<HistoryStorage>): vscode.Disposable;
+  /** Until disposed, the dedupe index is kept in `wrap(real store)`. */
+  wrapDedupeStore(wrap: Wrap<KeyValueStore>): vscode.Disposable;
   /** The extension's own globalState, where the history and the dedupe index are kept. */
   readonly globalState: vscode.Memento;
 }
 
-/** A keychain that forwards to `real`, or to what a test put in its place. */
-export class SwitchableSecrets implements vscode.SecretStorage, vscode.Disposable {
-  private target: vscode.SecretStorage;
-  private readonly changed = new vscode.EventEmitter<vscode.SecretStorageChangeEvent>();
-  readonly onDidChange = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+/** `proxy` forwards every property to `real`, or to what `replace` put in its place until that is disposed. */
+export class Switchable<T extends object> {
+  private target: T;
+  readonly proxy: T;
 
-  constructor(private readonly real: vscode.SecretStorage) {
+  constructor(private readonly real: T) {
     this.target = real;
-    this.subscription = real.onDidChange((e) => this.changed.fire(e));
-  }
-
-  get(key: string): Thenable<string | undefined> {
-    return this.target.get(key);
-  }
-
-  store(key: string, value: string): Thenable<void> {
-    return this.target.store(key, value);
-  }
-
-  delete(key: string): Thenable<void> {
-    return this.target.delete(key);
-  }
-
-  replace(wrap: (real: vscode.SecretStorage) => vscode.SecretStorage): vscode.Disposable {
-    this.target = wrap(this.real);
-    return new vscode.Disposable(() => {
-      this.target = this.real;
+    // An empty target: the proxy answers every property from the current store (the real store
+    // may be frozen, and a proxy over it could not return bound methods for its own properties).
+    this.proxy = new Proxy(Object.create(null) as T, {
+      get: (_empty, property) => {
+        const value: unknown = Reflect.get(this.target, property);
+        return typeof value === 'function' ? value.bind(this.target) : value;
+      },
     });
   }
 
-  dispose(): void {
-    this.subscription.dispose();
-    this.changed.dispose();
-  }
-}
-
-/** History storage that forwards to `real`, or to what a test put in its place. */
-export class SwitchableHistoryStorage implements HistoryStorage {
-  private target: HistoryStorage;
-
-  constructor(private readonly real: HistoryStorage) {
-    this.target = real;
-  }
-
-  get(): unknown {
-    return this.target.get();
-  }
-
-  set(value: unknown): Thenable<void> | Promise<void> | void {
-    return this.target.set(value);
-  }
-
-  replace(wrap: (real: HistoryStorage) => HistoryStorage): vscode.Disposable {
+  replace(wrap: Wrap<T>): vscode.Disposable {
     this.target = wrap(this.real);
     return new vscode.Disposable(() => {
       this.target = this.real;
@@ -79,13 +48,13 @@ export class SwitchableHistoryStorage implements HistoryStorage {
 /** The hooks, or undefined unless VS Code runs the extension's tests. */
 export function testHooksFor(
   context: vscode.ExtensionContext,
-  secrets: SwitchableSecrets,
-  historyStorage: SwitchableHistoryStorage,
+  stores: { secrets: Switchable<vscode.SecretStorage>; history: Switchable<HistoryStorage>; dedupe: Switchable<KeyValueStore> },
 ): TestHooks | undefined {
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   return {
-    wrapSecrets: (wrap) => secrets.replace(wrap),
-    wrapHistoryStorage: (wrap) => historyStorage.replace(wrap),
+    wrapSecrets: (wrap) => stores.secrets.replace(wrap),
+    wrapHistoryStorage: (wrap) => stores.history.replace(wrap),
+    wrapDedupeStore: (wrap) => stores.dedupe.replace(wrap),
     globalState: context.globalState,
   };
 }
