@@ -67,7 +67,7 @@ suite('Account: sign in, token, sign out, test connection (real VS Code)', () =>
     try {
       await setUserSetting(Setting.CustomBaseUrl, 'http://127.0.0.1:9');
       await waitFor(() => api.session.baseUrl() === 'http://127.0.0.1:9', 10000, 'the new base URL');
-      await waitFor(() => fired > 0, 5000, 'session.onDidChange');
+      await waitFor(() => fired > 0, 15000, 'session.onDidChange');
       await setUserSetting(Setting.CustomBaseUrl, server.baseUrl);
       await waitFor(() => api.session.baseUrl() === server.baseUrl, 10000, 'the stand-in base URL again');
     } finally {
@@ -333,7 +333,7 @@ suite('Account: credential store and session (local wiring, fake secrets)', () =
       await reactionsDone();
       assert.strictEqual(fired, 1, 'our own write echoed back by SecretStorage is not a second change');
       secrets.externalStore(SecretKey.Credentials, JSON.stringify({ kind: 'token', token: 't-other-window', savedAt: 1 }));
-      await waitFor(() => fired === 2, 2000, 'the change from another window');
+      await waitFor(() => fired === 2, 10000, 'the change from another window');
       assert.strictEqual((await store.get())?.kind, 'token');
       await store.clear();
       await reactionsDone();

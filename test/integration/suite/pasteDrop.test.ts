@@ -224,7 +224,7 @@ suite('Paste, drop and hover (real VS Code + stand-in Lark server)', () => {
     await paste(editor, pastedImage(fs.readFileSync(path.join(fixtures, 'text-as.png')), 'notes.png'), [range]);
     assert.strictEqual(editor.document.getText(), 'text\n');
     assert.strictEqual(uploadRequests().length, 0);
-    const diags = await waitFor(() => vscode.languages.getDiagnostics(editor.document.uri).filter((d) => d.source === 'Lark Image Upload'), 5000, 'diagnostic');
+    const diags = await waitFor(() => vscode.languages.getDiagnostics(editor.document.uri).filter((d) => d.source === 'Lark Image Upload'), 15000, 'diagnostic');
     assert.strictEqual(diags.length, 1);
     assert.strictEqual((diags[0].code as { value: number }).value, 234011);
     assert.deepStrictEqual(diags[0].range, range);

@@ -235,7 +235,7 @@ suite('Upload (real VS Code + stand-in Lark server)', () => {
 
   test('with no text editor open the keys go to the clipboard', async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await waitFor(() => vscode.window.visibleTextEditors.length === 0, 5000, 'editors closed');
+    await waitFor(() => vscode.window.visibleTextEditors.length === 0, 15000, 'editors closed');
     const file = distinctPng('clip/c.png', 'clip');
     const summary = await vscode.commands.executeCommand<UploadSummary>(Command.UploadImages, file, [file]);
     assert.strictEqual(summary.target, 'clipboard');
