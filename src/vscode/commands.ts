@@ -5,6 +5,7 @@ import { renderTemplate } from '../core/templates';
 import type { UploadRecord } from '../core/history';
 import type { PreviewFolder } from '../core/previewFolder';
 import { clearPreviews } from './hover';
+import { reportHistoryFailure } from './record';
 import { readSettings } from './settings';
 import { insertTexts, pickImages, uploadUris, urisFromCommandArgs, type UploadServices, type UploadSummary } from './upload';
 import { recordsFromCommandArgs } from './uploadsView';
@@ -85,8 +86,21 @@ async function uploadAgain(records: UploadRecord[], services: UploadServices): P
 
 async function removeEntries(records: UploadRecord[], services: UploadServices): Promise<void> {
   for (const record of records) {
-    await services.history.remove(record.id);
+    if (!(await changedHistory(() => services.history.remove(record.id), services))) return;
     if (record.filePath && !record.ok) services.diagnostics.clear(vscode.Uri.file(record.filePath));
+  }
+}
+
+/** Runs a change of the history; a failure (e.g. storage that cannot be read) is logged, told, and yields false. */
+async function changedHistory(change: () => Promise<unknown>, services: UploadServices): Promise<boolean> {
+  try {
+    await change();
+    return true;
+  } catch (e) {
+    const error = e instanceof Error ? e : new Error(String(e));
+    services.log.error(`could not change the upload history: ${error.message}`);
+    reportHistoryFailure(services.history, error, services.log);
+    return false;
   }
 }
 
@@ -106,8 +120,9 @@ async function clearHistory(options: { confirm?: boolean } | undefined, services
     );
     if (answer !== clear) return false;
   }
-  const removed = await services.history.clear();
+  let removed: readonly UploadRecord[] = [];
+  const cleared = await changedHistory(async () => (removed = await services.history.clear()), services);
   for (const r of removed) if (r.filePath && !r.ok) services.diagnostics.clear(vscode.Uri.file(r.filePath));
   await clearPreviews(previews, services.log);
-  return true;
+  return cleared;
 }

@@ -54,7 +54,8 @@ export async function recordOutcomes(items: readonly { subject: OutcomeSubject; 
     );
   }
   const failures = (await Promise.all(writes)).filter((r): r is Error => r instanceof Error);
-  if (failures.length > 0) warnHistoryNotSaved(failures.length, failures[0], services.log);
+  if (failures.length > 0) reportHistoryFailure(services.history, failures[0], services.log, failures.length);
+  else if (writes.length > 0) unreadableAnnounced.delete(services.history); // readable again: a new episode warns again
 }
 
 function showOutcome(subject: OutcomeSubject, o: FileOutcome, services: RecordServices): void {
@@ -85,8 +86,28 @@ function reasonOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function warnHistoryNotSaved(count: number, first: Error, log: UploadLog): void {
+/** Histories whose unreadable storage was already announced: one warning per episode, the rest is logged. */
+const unreadableAnnounced = new WeakSet<UploadHistory>();
+
+/** The history's storage cannot be read (core HistoryReadError): nothing is written until it can. */
+function isUnreadable(e: Error): boolean {
+  return e.name === 'HistoryReadError';
+}
+
+/**
+ * Tells the user that `count` history entries could not be written (already logged by the
+ * caller). Unreadable storage is told once until a write works again; a failed write each time.
+ */
+export function reportHistoryFailure(history: UploadHistory, error: Error, log: UploadLog, count = 1): void {
   const showLog = vscode.l10n.t('Show Log');
-  const message = vscode.l10n.t('Could not save {0} entries in the upload history: {1}. The uploads themselves are not affected.', count, log.mask(first.message));
+  let message: string;
+  if (isUnreadable(error)) {
+    if (unreadableAnnounced.has(history)) return;
+    unreadableAnnounced.add(history);
+    const reason = error.cause instanceof Error ? error.cause.message : error.message;
+    message = vscode.l10n.t('The upload history cannot be read: {0}. It is left as stored, and new uploads are not listed until it can be read again. The uploads themselves are not affected.', log.mask(reason));
+  } else {
+    message = vscode.l10n.t('Could not save {0} entries in the upload history: {1}. The uploads themselves are not affected.', count, log.mask(error.message));
+  }
   void vscode.window.showWarningMessage(message, showLog).then((choice) => (choice === showLog ? log.channel.show(true) : undefined));
 }
