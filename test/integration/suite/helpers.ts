@@ -149,13 +149,3 @@ export function captureMessages(): { readonly shown: ShownMessage[]; texts(sever
     dispose: () => Object.assign(window, originals),
   };
 }
-
-/**
- * README pictures are not tests: suites take them in a suiteTeardown, only when asked for with
- * LARK_TEST_README_PICTURES=1 in the extension host's environment (e.g.
- * `LARK_TEST_ENV_JSON='{"LARK_TEST_README_PICTURES":"1"}' LARK_TEST_SCREENSHOT_DIR=<dir> bash test/integration/run.sh`)
- * and when the launcher serves screenshots.
- */
-export function readmePicturesWanted(): boolean {
-  return process.env.LARK_TEST_README_PICTURES === '1' && canScreenshot();
-}

@@ -5,10 +5,10 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Command, VIEW_CONTAINER_ID } from '../../../src/constants';
+import { Command } from '../../../src/constants';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import { startLarkServer, type LarkServer } from '../../larkServer/server';
-import { getExtension, getExtensionApi, readmePicturesWanted, screenshot, sleep, waitFor } from './helpers';
+import { getExtension, getExtensionApi, waitFor } from './helpers';
 
 const config = () => vscode.workspace.getConfiguration('larkImageUpload');
 const KEY = /img_v2_[0-9a-f-]+/;
@@ -113,37 +113,13 @@ suite('Paste, drop and hover (real VS Code + stand-in Lark server)', () => {
     assert.strictEqual(signedIn, true, 'sign in against the stand-in server');
   });
 
-  suiteTeardown(async function () {
-    this.timeout(60000);
-    // Not a test: a README picture, taken only when asked for (see readmePicturesWanted).
-    if (readmePicturesWanted()) await hoverPicture();
+  suiteTeardown(async () => {
     await config().update('insertTemplate', undefined, vscode.ConfigurationTarget.Global);
     await config().update('pasteDrop.languages', undefined, vscode.ConfigurationTarget.Global);
     await server?.close();
   });
 
   setup(() => server.reset());
-
-  /** The hover over an image_key in a markdown file (media/readme/hover.png). */
-  async function hoverPicture(): Promise<void> {
-    const overview = path.join(getExtension().extensionPath, 'media', 'readme', 'overview.png');
-    const file = fs.existsSync(overview) ? writeFile('docs/overview.png', fs.readFileSync(overview)) : writeFile('docs/overview.png', distinctPng('shot'));
-    const summary = await api.uploadFiles([file], { insert: false });
-    const key = summary?.outcomes[0].ok ? summary.outcomes[0].imageKey : '';
-    assert.ok(key);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    const editor = await openDoc('docs/release-card.md', `# Release card\n\nThe new overview:\n\n![overview](${key})\n`, 'markdown');
-    const line = 4;
-    const col = editor.document.lineAt(line).text.indexOf(key) + 8;
-    editor.selection = new vscode.Selection(line, col, line, col);
-    await vscode.commands.executeCommand(`workbench.view.extension.${VIEW_CONTAINER_ID}`);
-    await vscode.commands.executeCommand('workbench.action.closePanel');
-    await vscode.window.showTextDocument(editor.document);
-    await sleep(500); // a picture, not a check: let the editor take focus before the hover
-    await vscode.commands.executeCommand('editor.action.showHover');
-    await screenshot('readme-hover', { settleMs: 3000 }); // the image in the hover loads asynchronously
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  }
 
   test('pasted image bytes into markdown: card markdown with the key, history entry; the same bytes again -> no second request', async () => {
     const bytes = distinctPng('paste');

@@ -5,13 +5,13 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Command, StateKey, VIEW_CONTAINER_ID } from '../../../src/constants';
+import { Command, StateKey } from '../../../src/constants';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import { UploadHistory } from '../../../src/core/history';
 import { mementoHistoryStorage } from '../../../src/vscode/state';
 import type { UploadSummary } from '../../../src/vscode/upload';
 import { startLarkServer, type LarkServer } from '../../larkServer/server';
-import { getExtension, getExtensionApi, readmePicturesWanted, screenshot, waitFor } from './helpers';
+import { getExtension, getExtensionApi, waitFor } from './helpers';
 
 const config = () => vscode.workspace.getConfiguration('larkImageUpload');
 
@@ -64,24 +64,9 @@ suite('Upload (real VS Code + stand-in Lark server)', () => {
     await pointAt(server);
   });
 
-  suiteTeardown(async function () {
-    this.timeout(60000);
-    // Not a test: a README picture, taken only when asked for (see readmePicturesWanted).
-    if (readmePicturesWanted()) await overviewPicture();
+  suiteTeardown(async () => {
     await server?.close();
   });
-
-  /** The uploads view, the Problems panel and an inserted key (media/readme/overview.png). */
-  async function overviewPicture(): Promise<void> {
-    const editor = await openEditor('card.json', '{\n  "tag": "img",\n  "img_key": ""\n}\n');
-    editor.selection = new vscode.Selection(2, 14, 2, 14);
-    const good = distinctPng('screenshots/banner.png', 'banner');
-    const bad = copyFixture('gif-2001x16.gif', 'screenshots/wide.gif');
-    await vscode.commands.executeCommand(Command.UploadImages, good, [good, bad]);
-    await vscode.commands.executeCommand(`workbench.view.extension.${VIEW_CONTAINER_ID}`);
-    await vscode.commands.executeCommand('workbench.actions.view.problems');
-    await screenshot('readme-overview', { settleMs: 800 });
-  }
 
   setup(() => server.reset());
 
