@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Command } from '../../../src/constants';
+import { Command, StateKey } from '../../../src/constants';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import type { HistoryStorage } from '../../../src/core/history';
 import type { TestHooks } from '../../../src/vscode/testHooks';
@@ -178,5 +178,85 @@ suite('Storage failures: keychain and history (real VS Code + stand-in Lark serv
     const warnings = messages.texts('warning').filter((t) => /history/i.test(t));
     assert.strictEqual(warnings.length, 1, JSON.stringify(messages.shown));
     await waitForLog('quota exceeded (test)');
+  });
+
+  test('a dedupe index that cannot be read or written: the upload still lands, and both failures are in the log', async () => {
+    undo.push(
+      hooks.wrapDedupeStore((real) => ({
+        get: () => Promise.reject(new Error('dedupe index unreadable (test)')),
+        set: () => Promise.reject(new Error('dedupe index full (test)')),
+        delete: (key) => real.delete(key),
+      })),
+    );
+    const summary = await api.uploadFiles([distinctPng('dedupe/broken-index.png')], { insert: false });
+    assert.ok(summary?.outcomes[0].ok, JSON.stringify(summary?.outcomes));
+    assert.strictEqual(uploads(), 1);
+    const log = await waitForLog('dedupe index full (test)');
+    assert.match(log, /dedupe index unreadable \(test\)/);
+  });
+
+  test('a history listener that throws is logged, and the other listeners still hear the change', async () => {
+    const broken = api.history.onDidChange(() => {
+      throw new Error('listener broke (test)');
+    });
+    let heard = 0;
+    const working = api.history.onDidChange(() => heard++);
+    try {
+      const file = distinctPng('history/listener.png');
+      const summary = await api.uploadFiles([file], { insert: false });
+      assert.ok(summary?.outcomes[0].ok);
+      assert.ok(heard > 0, 'the listener after the broken one heard the change');
+      assert.ok(api.history.findByFile(file.fsPath).length === 1);
+      await waitForLog('listener broke (test)');
+    } finally {
+      broken.dispose();
+      working.dispose();
+    }
+  });
+
+  test('history storage that cannot be read: keys inserted, nothing stored is overwritten, one warning per episode, logged', async () => {
+    const storedBefore = JSON.stringify(hooks.globalState.get(StateKey.History));
+    assert.ok(api.history.list().length > 0, 'the tests above left entries to protect');
+    undo.push(
+      hooks.wrapHistoryStorage((real): HistoryStorage => ({
+        get: () => {
+          throw new Error('history unreadable (test)');
+        },
+        set: (value) => real.set(value),
+      })),
+    );
+    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: '' });
+    const editor = await vscode.window.showTextDocument(doc);
+    const keys: string[] = [];
+    for (const name of ['a', 'b']) {
+      const file = distinctPng(`unreadable/${name}.png`);
+      const summary = await vscode.commands.executeCommand<UploadSummary>(Command.UploadImages, file, [file]);
+      assert.ok(summary?.outcomes[0].ok, JSON.stringify(summary?.outcomes));
+      assert.strictEqual(summary.target, 'editor');
+      keys.push(summary.outcomes[0].imageKey);
+    }
+    for (const key of keys) assert.ok(editor.document.getText().includes(key), `${key} was inserted`);
+    assert.strictEqual(JSON.stringify(hooks.globalState.get(StateKey.History)), storedBefore, 'what was stored is untouched');
+    const warnings = messages.texts('warning').filter((t) => /history/i.test(t));
+    assert.strictEqual(warnings.length, 1, `one warning while the history cannot be read: ${JSON.stringify(messages.shown)}`);
+    assert.match(warnings[0], /history unreadable \(test\)/);
+    await waitForLog('history unreadable (test)');
+
+    // readable again: new entries are recorded; a new episode warns again
+    for (const d of undo.splice(0)) d.dispose();
+    const third = await api.uploadFiles([distinctPng('unreadable/c.png')], { insert: false });
+    assert.ok(third?.outcomes[0].ok && api.history.findByKey(third.outcomes[0].imageKey), 'recorded once the history can be read');
+    undo.push(
+      hooks.wrapHistoryStorage((real): HistoryStorage => ({
+        get: () => {
+          throw new Error('history unreadable again (test)');
+        },
+        set: (value) => real.set(value),
+      })),
+    );
+    await api.uploadFiles([distinctPng('unreadable/d.png')], { insert: false });
+    const again = messages.texts('warning').filter((t) => /history unreadable again \(test\)/.test(t));
+    assert.strictEqual(again.length, 1, JSON.stringify(messages.shown));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 });
