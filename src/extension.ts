@@ -18,6 +18,7 @@ import { uploadUris, type UploadOptions, type UploadSummary } from './vscode/upl
 import { registerPasteDrop, UploadsDropController, type ImageDropEditProvider, type ImagePasteEditProvider } from './vscode/pasteDrop';
 import { registerImageKeyHover, type ImageKeyHoverProvider } from './vscode/hover';
 import { Switchable, testHooksFor, type TestHooks } from './vscode/testHooks';
+import { messageOf, reportHistoryFailure } from './vscode/record';
 
 /** What `activate()` returns: for other extensions and the integration tests. */
 export interface LarkImageUploadApi {
@@ -47,7 +48,8 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
   const credentials = new CredentialStore(stores.secrets.proxy, { onError: (e) => log.error(e.message) });
   const session = new LarkSession(credentials, log, () => readSettings());
   const diagnostics = new UploadDiagnostics(context.extensionUri);
-  const history = new UploadHistory(stores.history.proxy);
+  const history = new UploadHistory(stores.history.proxy, undefined, undefined, (error, context) => log.error(`${context} failed: ${messageOf(error)}`));
+  if (history.readError) reportHistoryFailure(history, history.readError, log);
   const services = { session, history, diagnostics, log, dedupeStore: stores.dedupe.proxy };
   const previews = new PreviewFolder(vscode.Uri.joinPath(context.globalStorageUri, 'previews').fsPath);
   const uploadsDropController = new UploadsDropController(services);

@@ -18,7 +18,7 @@ import type { UploadRecord } from '../core/history';
 import { withCancellableProgress } from './feedback';
 import { recordOutcomes, type OutcomeSubject } from './record';
 import { pasteDropLanguages, readSettings, type LarkSettings } from './settings';
-import { announce, schedulerFor, urisFromCommandArgs, type UploadServices } from './upload';
+import { announce, pipelineErrorLogger, schedulerFor, urisFromCommandArgs, type UploadServices } from './upload';
 
 /** What a paste or drop brought, collected while offering the edit (the DataTransfer dies after). */
 export type ImageSource =
@@ -149,7 +149,7 @@ async function uploadSources(
   const dedupe = settings.dedupe ? new DedupeIndex(services.dedupeStore) : undefined;
   const { outcomes, pathIndexes, bytesIndexes, bytesItems } = await partition(sources);
   services.log.info(`upload ${sources.length} pasted/dropped image(s) as ${settings.imageType} to ${client.baseUrl}`);
-  const common = { client, scheduler, imageType: settings.imageType, dedupe, signal: options.signal };
+  const common = { client, scheduler, imageType: settings.imageType, dedupe, signal: options.signal, onError: pipelineErrorLogger(services.log) };
   const [fromFiles, fromBytes] = await Promise.all([
     pathIndexes.length ? uploadFiles(pathIndexes.map((i) => (sources[i] as { uri: vscode.Uri }).uri.fsPath), common) : Promise.resolve([]),
     bytesItems.length ? uploadBytes(bytesItems, common) : Promise.resolve([]),

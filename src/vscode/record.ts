@@ -3,7 +3,7 @@
 // a list: its writes never hold back or lose the keys Lark returned, and a failed write is
 // reported on its own.
 import * as vscode from 'vscode';
-import type { UploadHistory } from '../core/history';
+import { HistoryReadError, type UploadHistory } from '../core/history';
 import type { FileOutcome } from '../core/uploadFiles';
 import { LocalCode, type ImageType } from '../core/types';
 import type { UploadDiagnostics } from './diagnostics';
@@ -47,8 +47,8 @@ export async function recordOutcomes(items: readonly { subject: OutcomeSubject; 
       services.history.add(historyEntry(subject, outcome, target)).then(
         () => undefined,
         (e: unknown) => {
-          services.log.error(`could not save ${subject.fileName} in the upload history: ${reasonOf(e)}`);
-          return e instanceof Error ? e : new Error(reasonOf(e));
+          services.log.error(`could not save ${subject.fileName} in the upload history: ${messageOf(e)}`);
+          return e instanceof Error ? e : new Error(messageOf(e));
         },
       ),
     );
@@ -82,17 +82,13 @@ function historyEntry(subject: OutcomeSubject, o: FileOutcome, target: UploadTar
   return o.ok ? { ...common, ok: true, imageKey: o.imageKey } : { ...common, ok: false, code: o.code, message: o.message };
 }
 
-function reasonOf(e: unknown): string {
+/** For the log: the message of whatever was thrown. */
+export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
 /** Histories whose unreadable storage was already announced: one warning per episode, the rest is logged. */
 const unreadableAnnounced = new WeakSet<UploadHistory>();
-
-/** The history's storage cannot be read (core HistoryReadError): nothing is written until it can. */
-function isUnreadable(e: Error): boolean {
-  return e.name === 'HistoryReadError';
-}
 
 /**
  * Tells the user that `count` history entries could not be written (already logged by the
@@ -101,7 +97,7 @@ function isUnreadable(e: Error): boolean {
 export function reportHistoryFailure(history: UploadHistory, error: Error, log: UploadLog, count = 1): void {
   const showLog = vscode.l10n.t('Show Log');
   let message: string;
-  if (isUnreadable(error)) {
+  if (error instanceof HistoryReadError) {
     if (unreadableAnnounced.has(history)) return;
     unreadableAnnounced.add(history);
     const reason = error.cause instanceof Error ? error.cause.message : error.message;

@@ -5,14 +5,14 @@ import * as vscode from 'vscode';
 import { IMAGE_EXTENSIONS } from '../constants';
 import { UploadScheduler, rateLimiterFor } from '../core/scheduler';
 import { DedupeIndex, type KeyValueStore } from '../core/dedupe';
-import { uploadFiles, type FileOutcome } from '../core/uploadFiles';
+import { uploadFiles, type FileOutcome, type PipelineErrorHandler } from '../core/uploadFiles';
 import { isTokenError } from '../core/larkErrors';
 import { renderTemplate } from '../core/templates';
 import type { UploadHistory } from '../core/history';
 import type { LarkClient } from '../core/larkClient';
 import { LocalCode } from '../core/types';
 import { withCancellableProgress } from './feedback';
-import { recordOutcomes } from './record';
+import { messageOf, recordOutcomes } from './record';
 import { readSettings, type LarkSettings } from './settings';
 import type { LarkSession } from './session';
 import type { UploadDiagnostics } from './diagnostics';
@@ -119,6 +119,11 @@ export async function uploadUris(uris: readonly vscode.Uri[], services: UploadSe
   return { outcomes, text, target, cancelled };
 }
 
+/** Logs what the pipeline could not hand back as an outcome (the dedupe index failing: the upload still happens). */
+export function pipelineErrorLogger(log: UploadLog): PipelineErrorHandler {
+  return (error, context) => log.warn(`${context} failed: ${messageOf(error)}`);
+}
+
 /** One batch's scheduler: the configured concurrency, the app's shared rate budget, retries logged. */
 export function schedulerFor(client: LarkClient, settings: LarkSettings, log: UploadLog): UploadScheduler {
   return new UploadScheduler({
@@ -145,6 +150,7 @@ function uploadWithProgress(fileUris: readonly vscode.Uri[], client: LarkClient,
         dedupe: settings.dedupe ? new DedupeIndex(services.dedupeStore) : undefined,
         force: options.force,
         signal,
+        onError: pipelineErrorLogger(services.log),
         onProgress: (_done, total, outcome) => {
           if (outcome.ok) uploaded++;
           progress.report({ message: vscode.l10n.t('{0}/{1} uploaded', uploaded, total), increment: 100 / total });
