@@ -23,10 +23,10 @@ export const Command = {
   // hover links
   PreviewImage: 'larkImageUpload.previewImage',
 } as const;
-export type CommandId = (typeof Command)[keyof typeof Command];
 
 export const VIEW_CONTAINER_ID = 'larkImageUpload';
 export const UPLOADS_VIEW_ID = 'larkImageUpload.uploads';
+export const STATUS_BAR_ITEM_ID = 'larkImageUpload.status';
 
 export const ContextKey = {
   SignedIn: 'larkImageUpload.signedIn',

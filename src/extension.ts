@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { StateKey } from './constants';
 import { UploadHistory } from './core/history';
+import { PreviewFolder } from './core/previewFolder';
 import { UploadLog } from './vscode/log';
 import { readSettings } from './vscode/settings';
 import { CredentialStore } from './vscode/credentials';
@@ -10,11 +11,14 @@ import { registerAccountCommands } from './vscode/account';
 import { registerStatusBar } from './vscode/statusBar';
 import { UploadDiagnostics } from './vscode/diagnostics';
 import { MementoKeyValueStore, mementoHistoryStorage } from './vscode/state';
+import type { KeyValueStore } from './core/dedupe';
 import { registerUploadsView } from './vscode/uploadsView';
 import { registerUploadCommands } from './vscode/commands';
 import { uploadUris, type UploadOptions, type UploadSummary } from './vscode/upload';
 import { registerPasteDrop, UploadsDropController, type ImageDropEditProvider, type ImagePasteEditProvider } from './vscode/pasteDrop';
 import { registerImageKeyHover, type ImageKeyHoverProvider } from './vscode/hover';
+import { Switchable, testHooksFor, type TestHooks } from './vscode/testHooks';
+import { messageOf, reportHistoryFailure } from './vscode/record';
 
 /** What `activate()` returns: for other extensions and the integration tests. */
 export interface LarkImageUploadApi {
@@ -28,21 +32,30 @@ export interface LarkImageUploadApi {
   readonly dropProvider: ImageDropEditProvider;
   readonly uploadsDropController: UploadsDropController;
   readonly hoverProvider: ImageKeyHoverProvider;
+  /** Only when VS Code runs the extension's tests: lets them put faulty storage under it. */
+  readonly testHooks?: TestHooks;
 }
 
 export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
   const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '');
   const log = new UploadLog();
-  const credentials = new CredentialStore(context.secrets);
+  // the stores are reached through proxies that only the integration tests can switch (testHooks)
+  const stores = {
+    secrets: new Switchable(context.secrets),
+    history: new Switchable(mementoHistoryStorage(context.globalState, StateKey.History)),
+    dedupe: new Switchable<KeyValueStore>(new MementoKeyValueStore(context.globalState, StateKey.DedupeIndex)),
+  };
+  const credentials = new CredentialStore(stores.secrets.proxy, { onError: (e) => log.error(e.message) });
   const session = new LarkSession(credentials, log, () => readSettings());
   const diagnostics = new UploadDiagnostics(context.extensionUri);
-  const history = new UploadHistory(mementoHistoryStorage(context.globalState, StateKey.History));
-  const dedupeStore = new MementoKeyValueStore(context.globalState, StateKey.DedupeIndex);
-  const services = { session, history, diagnostics, log, dedupeStore };
+  const history = new UploadHistory(stores.history.proxy, undefined, undefined, (error, context) => log.error(`${context} failed: ${messageOf(error)}`));
+  if (history.readError) reportHistoryFailure(history, history.readError, log);
+  const services = { session, history, diagnostics, log, dedupeStore: stores.dedupe.proxy };
+  const previews = new PreviewFolder(vscode.Uri.joinPath(context.globalStorageUri, 'previews').fsPath);
   const uploadsDropController = new UploadsDropController(services);
   const uploadsView = registerUploadsView(history, uploadsDropController);
   const pasteDrop = registerPasteDrop(services);
-  const hover = registerImageKeyHover(history, session, log, context.globalStorageUri);
+  const hover = registerImageKeyHover(history, session, log, previews);
 
   context.subscriptions.push(
     log,
@@ -50,9 +63,9 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     session,
     diagnostics,
     uploadsView.disposable,
-    registerAccountCommands(session, credentials, log),
+    registerAccountCommands({ session, credentials, log, previews }),
     registerStatusBar(session),
-    registerUploadCommands(services, uploadsView.view),
+    registerUploadCommands(services, previews, uploadsView.view),
     pasteDrop.disposable,
     hover.disposable,
   );
@@ -67,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     dropProvider: pasteDrop.dropProvider,
     uploadsDropController,
     hoverProvider: hover.hoverProvider,
+    testHooks: testHooksFor(context, stores),
   };
 }
 

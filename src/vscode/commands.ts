@@ -3,99 +3,126 @@ import * as vscode from 'vscode';
 import { Command } from '../constants';
 import { renderTemplate } from '../core/templates';
 import type { UploadRecord } from '../core/history';
+import type { PreviewFolder } from '../core/previewFolder';
+import { clearPreviews } from './hover';
+import { reportHistoryFailure } from './record';
 import { readSettings } from './settings';
-import { insertTexts, pickImages, uploadUris, urisFromCommandArgs, type UploadServices } from './upload';
+import { insertTexts, pickImages, uploadUris, urisFromCommandArgs, type UploadServices, type UploadSummary } from './upload';
 import { recordsFromCommandArgs } from './uploadsView';
 
-export function registerUploadCommands(services: UploadServices, view: vscode.TreeView<UploadRecord>): vscode.Disposable {
-  const selected = (): readonly UploadRecord[] => view.selection;
-  const records = (arg: unknown, args: unknown): UploadRecord[] => {
+/** What an item action acts on: the records handed to the command, else the view's selection. */
+type Chosen = (arg: unknown, args: unknown) => UploadRecord[];
+
+export function registerUploadCommands(services: UploadServices, previews: PreviewFolder, view: vscode.TreeView<UploadRecord>): vscode.Disposable {
+  const chosen: Chosen = (arg, args) => {
     const fromArgs = recordsFromCommandArgs(arg, Array.isArray(args) ? (args as UploadRecord[]) : []);
-    return fromArgs.length > 0 ? fromArgs : recordsFromCommandArgs(undefined, selected());
+    return fromArgs.length > 0 ? fromArgs : recordsFromCommandArgs(undefined, view.selection);
   };
-
-  async function uploadFromMenu(arg?: unknown, args?: unknown) {
-    let uris = await urisFromCommandArgs(arg, args);
-    if (uris.length === 0 && arg === undefined) uris = await pickImages();
-    if (uris.length === 0) {
-      if (arg !== undefined) void vscode.window.showInformationMessage(vscode.l10n.t('No images found to upload.'));
-      return undefined;
-    }
-    return uploadUris(uris, services);
-  }
-
+  const uploadFromMenu = (arg?: unknown, args?: unknown) => uploadFromMenuArgs(arg, args, services);
   return vscode.Disposable.from(
     vscode.commands.registerCommand(Command.UploadImages, uploadFromMenu),
     vscode.commands.registerCommand(Command.UploadFromExplorer, uploadFromMenu),
-
-    vscode.commands.registerCommand(Command.UploadAndInsert, async () => {
-      const editor = vscode.window.activeTextEditor;
-      const uris = await pickImages();
-      if (uris.length === 0) return undefined;
-      return uploadUris(uris, services, { editor });
-    }),
-
-    vscode.commands.registerCommand(Command.InsertKey, async (arg?: unknown, args?: unknown) => {
-      const chosen = records(arg, args).filter((r) => r.ok && r.imageKey);
-      if (chosen.length === 0) return undefined;
-      const editor = vscode.window.activeTextEditor;
-      const settings = readSettings(editor?.document.uri);
-      const texts = chosen.map((r) =>
-        renderTemplate(settings.insertTemplate, { imageKey: r.imageKey as string, fileName: r.fileName, width: r.width, height: r.height }, settings.customTemplate),
-      );
-      const result = await insertTexts(texts, editor);
-      if (result.target === 'clipboard') void vscode.window.showInformationMessage(vscode.l10n.t('No text editor was active: the keys were copied to the clipboard.'));
-      return result;
-    }),
-
-    vscode.commands.registerCommand(Command.CopyKey, async (arg?: unknown, args?: unknown) => {
-      const keys = records(arg, args)
-        .filter((r) => r.ok && r.imageKey)
-        .map((r) => r.imageKey as string);
-      if (keys.length === 0) return undefined;
-      await vscode.env.clipboard.writeText(keys.join('\n'));
-      vscode.window.setStatusBarMessage(vscode.l10n.t('Copied {0}', keys.length === 1 ? keys[0] : vscode.l10n.t('{0} image keys', keys.length)), 3000);
-      return keys.join('\n');
-    }),
-
-    vscode.commands.registerCommand(Command.RevealFile, async (arg?: unknown, args?: unknown) => {
-      const record = records(arg, args).find((r) => r.filePath);
-      if (!record?.filePath) return;
-      await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(record.filePath));
-    }),
-
-    vscode.commands.registerCommand(Command.UploadAgain, async (arg?: unknown, args?: unknown) => {
-      const uris = records(arg, args)
-        .filter((r) => r.filePath)
-        .map((r) => vscode.Uri.file(r.filePath as string));
-      if (uris.length === 0) return undefined;
-      return uploadUris(uris, services, { force: true });
-    }),
-
-    vscode.commands.registerCommand(Command.RemoveEntry, async (arg?: unknown, args?: unknown) => {
-      for (const record of records(arg, args)) {
-        await services.history.remove(record.id);
-        if (record.filePath && !record.ok) services.diagnostics.clear(vscode.Uri.file(record.filePath));
-      }
-    }),
-
-    vscode.commands.registerCommand(Command.ClearHistory, async (options?: { confirm?: boolean }) => {
-      const count = services.history.list().length;
-      if (count === 0) return false;
-      if (options?.confirm !== false) {
-        const clear = vscode.l10n.t('Clear');
-        const answer = await vscode.window.showWarningMessage(
-          vscode.l10n.t('Remove all {0} uploads from the list? The images stay on Lark and their keys keep working.', count),
-          { modal: true },
-          clear,
-        );
-        if (answer !== clear) return false;
-      }
-      const removed = await services.history.clear();
-      for (const r of removed) if (r.filePath && !r.ok) services.diagnostics.clear(vscode.Uri.file(r.filePath));
-      return true;
-    }),
-
+    vscode.commands.registerCommand(Command.UploadAndInsert, () => uploadAndInsert(services)),
+    vscode.commands.registerCommand(Command.InsertKey, (arg?: unknown, args?: unknown) => insertKeys(chosen(arg, args))),
+    vscode.commands.registerCommand(Command.CopyKey, (arg?: unknown, args?: unknown) => copyKeys(chosen(arg, args))),
+    vscode.commands.registerCommand(Command.RevealFile, (arg?: unknown, args?: unknown) => revealFile(chosen(arg, args))),
+    vscode.commands.registerCommand(Command.UploadAgain, (arg?: unknown, args?: unknown) => uploadAgain(chosen(arg, args), services)),
+    vscode.commands.registerCommand(Command.RemoveEntry, (arg?: unknown, args?: unknown) => removeEntries(chosen(arg, args), services)),
+    vscode.commands.registerCommand(Command.ClearHistory, (options?: { confirm?: boolean }) => clearHistory(options, services, previews)),
     vscode.commands.registerCommand(Command.ShowLog, () => services.log.channel.show()),
   );
+}
+
+/** Explorer / palette / editor menu: the files or folders handed over, else a file picker. */
+async function uploadFromMenuArgs(arg: unknown, args: unknown, services: UploadServices): Promise<UploadSummary | undefined> {
+  let uris = await urisFromCommandArgs(arg, args);
+  if (uris.length === 0 && arg === undefined) uris = await pickImages();
+  if (uris.length === 0) {
+    if (arg !== undefined) void vscode.window.showInformationMessage(vscode.l10n.t('No images found to upload.'));
+    return undefined;
+  }
+  return uploadUris(uris, services);
+}
+
+async function uploadAndInsert(services: UploadServices): Promise<UploadSummary | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  const uris = await pickImages();
+  if (uris.length === 0) return undefined;
+  return uploadUris(uris, services, { editor });
+}
+
+async function insertKeys(records: UploadRecord[]): Promise<Awaited<ReturnType<typeof insertTexts>> | undefined> {
+  const uploaded = records.filter((r) => r.ok && r.imageKey);
+  if (uploaded.length === 0) return undefined;
+  const editor = vscode.window.activeTextEditor;
+  const settings = readSettings(editor?.document.uri);
+  const texts = uploaded.map((r) =>
+    renderTemplate(settings.insertTemplate, { imageKey: r.imageKey as string, fileName: r.fileName, width: r.width, height: r.height }, settings.customTemplate),
+  );
+  const result = await insertTexts(texts, editor);
+  if (result.target === 'clipboard') void vscode.window.showInformationMessage(vscode.l10n.t('No text editor was active: the keys were copied to the clipboard.'));
+  return result;
+}
+
+async function copyKeys(records: UploadRecord[]): Promise<string | undefined> {
+  const keys = records.filter((r) => r.ok && r.imageKey).map((r) => r.imageKey as string);
+  if (keys.length === 0) return undefined;
+  await vscode.env.clipboard.writeText(keys.join('\n'));
+  vscode.window.setStatusBarMessage(vscode.l10n.t('Copied {0}', keys.length === 1 ? keys[0] : vscode.l10n.t('{0} image keys', keys.length)), 3000);
+  return keys.join('\n');
+}
+
+async function revealFile(records: UploadRecord[]): Promise<void> {
+  const record = records.find((r) => r.filePath);
+  if (!record?.filePath) return;
+  await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(record.filePath));
+}
+
+async function uploadAgain(records: UploadRecord[], services: UploadServices): Promise<UploadSummary | undefined> {
+  const uris = records.filter((r) => r.filePath).map((r) => vscode.Uri.file(r.filePath as string));
+  if (uris.length === 0) return undefined;
+  return uploadUris(uris, services, { force: true });
+}
+
+async function removeEntries(records: UploadRecord[], services: UploadServices): Promise<void> {
+  for (const record of records) {
+    if (!(await changedHistory(() => services.history.remove(record.id), services))) return;
+    if (record.filePath && !record.ok) services.diagnostics.clear(vscode.Uri.file(record.filePath));
+  }
+}
+
+/** Runs a change of the history; a failure (e.g. storage that cannot be read) is logged, told, and yields false. */
+async function changedHistory(change: () => Promise<unknown>, services: UploadServices): Promise<boolean> {
+  try {
+    await change();
+    return true;
+  } catch (e) {
+    const error = e instanceof Error ? e : new Error(String(e));
+    services.log.error(`could not change the upload history: ${error.message}`);
+    reportHistoryFailure(services.history, error, services.log);
+    return false;
+  }
+}
+
+/** Empties the list (after a modal confirmation unless `{ confirm: false }`) and deletes the fetched previews. */
+async function clearHistory(options: { confirm?: boolean } | undefined, services: UploadServices, previews: PreviewFolder): Promise<boolean> {
+  const count = services.history.list().length;
+  if (count === 0) {
+    await clearPreviews(previews, services.log);
+    return false;
+  }
+  if (options?.confirm !== false) {
+    const clear = vscode.l10n.t('Clear');
+    const answer = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Remove all {0} uploads from the list? The images stay on Lark and their keys keep working.', count),
+      { modal: true },
+      clear,
+    );
+    if (answer !== clear) return false;
+  }
+  let removed: readonly UploadRecord[] = [];
+  const cleared = await changedHistory(async () => (removed = await services.history.clear()), services);
+  for (const r of removed) if (r.filePath && !r.ok) services.diagnostics.clear(vscode.Uri.file(r.filePath));
+  await clearPreviews(previews, services.log);
+  return cleared;
 }

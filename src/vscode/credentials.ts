@@ -12,7 +12,7 @@ function nonEmptyString(value: unknown): value is string {
 }
 
 /** Parses the stored JSON; anything unexpected (old format, hand-edited, corrupt) reads as "none". */
-export function parseStoredCredentials(raw: string | undefined): StoredCredentials | undefined {
+function parseStoredCredentials(raw: string | undefined): StoredCredentials | undefined {
   if (!raw) return undefined;
   let value: unknown;
   try {
@@ -32,6 +32,35 @@ export function parseStoredCredentials(raw: string | undefined): StoredCredentia
   return undefined;
 }
 
+/**
+ * The keychain (VS Code's SecretStorage) failed: locked, no secret service, a broken entry.
+ * Not the same as "signed out": the stored credentials may be intact.
+ */
+export class KeychainError extends Error {
+  /** What the keychain said (may be empty). */
+  readonly reason: string;
+
+  constructor(
+    readonly operation: 'read' | 'save' | 'delete',
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause ?? '');
+    super(`The system keychain could not ${operation} the Lark credentials: ${reason}`, { cause });
+    this.name = 'KeychainError';
+    this.reason = reason;
+  }
+}
+
+export interface CredentialStoreOptions {
+  now?: () => number;
+  /**
+   * Told about each keychain failure (log it; the caller of the failed operation gets the
+   * KeychainError too). Read failures are told once until a read succeeds again, since a broken
+   * keychain is asked at every status-bar update and hover.
+   */
+  onError?: (error: KeychainError) => void;
+}
+
 export class CredentialStore implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires after save/clear here, and when another window changes the stored value. */
@@ -43,25 +72,41 @@ export class CredentialStore implements vscode.Disposable {
    */
   private lastKnown: string | undefined;
   private lastKnownValid = false;
+  private readonly now: () => number;
+  private readonly onError: (error: KeychainError) => void;
+  /** The last read failure told to onError; cleared by a successful read. */
+  private toldReadFailure: string | undefined;
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
-    private readonly now: () => number = Date.now,
+    options: CredentialStoreOptions = {},
   ) {
+    this.now = options.now ?? Date.now;
+    this.onError = options.onError ?? (() => undefined);
     this.subscription = secrets.onDidChange((e) => {
       if (e.key === SecretKey.Credentials) void this.refreshFromStorage();
     });
   }
 
+  /**
+   * The stored credentials; undefined when none are stored (or what is stored is unusable).
+   * Rejects with a KeychainError when the keychain cannot be read: that is not "signed out".
+   */
   async get(): Promise<StoredCredentials | undefined> {
-    let raw: string | undefined;
+    return parseStoredCredentials(await this.read());
+  }
+
+  private async read(): Promise<string | undefined> {
     try {
-      raw = await this.secrets.get(SecretKey.Credentials);
-    } catch {
-      // The keychain can be unavailable (locked, no secret service on Linux): treat as signed out.
-      return undefined;
+      const raw = await this.secrets.get(SecretKey.Credentials);
+      this.toldReadFailure = undefined;
+      return raw;
+    } catch (e) {
+      const error = new KeychainError('read', e);
+      if (error.message !== this.toldReadFailure) this.onError(error);
+      this.toldReadFailure = error.message;
+      throw error;
     }
-    return parseStoredCredentials(raw);
   }
 
   async saveApp(appId: string, appSecret: string): Promise<void> {
@@ -78,6 +123,7 @@ export class CredentialStore implements vscode.Disposable {
     await this.write(undefined);
   }
 
+  /** Rejects with a KeychainError when the keychain refuses the write (nothing changed then). */
   private async write(raw: string | undefined): Promise<void> {
     // Remembered before the write so the echo of our own change is recognised as such.
     this.remember(raw);
@@ -86,7 +132,9 @@ export class CredentialStore implements vscode.Disposable {
       else await this.secrets.store(SecretKey.Credentials, raw);
     } catch (e) {
       this.lastKnownValid = false;
-      throw e;
+      const error = new KeychainError(raw === undefined ? 'delete' : 'save', e);
+      this.onError(error);
+      throw error;
     }
     this.changed.fire();
   }
@@ -99,9 +147,12 @@ export class CredentialStore implements vscode.Disposable {
   private async refreshFromStorage(): Promise<void> {
     let raw: string | undefined;
     try {
-      raw = await this.secrets.get(SecretKey.Credentials);
+      raw = await this.read();
     } catch {
-      raw = undefined;
+      // already told; listeners re-read and meet the failure themselves
+      this.lastKnownValid = false;
+      this.changed.fire();
+      return;
     }
     if (this.lastKnownValid && raw === this.lastKnown) return; // our own write echoed back
     this.remember(raw);

@@ -1,18 +1,17 @@
 // Hover over an image_key in any document: what it is. A key from the upload history shows its
 // source image (the local file), size, dimensions, type, upload time and links to copy the key
 // or reveal the file; any other `img_v…` key says it is not in history and, when signed in,
-// offers to fetch a preview from Lark (GET /open-apis/im/v1/images/:image_key).
+// offers to fetch a preview from Lark (GET /open-apis/im/v1/images/:image_key) into the
+// bounded preview folder (core/previewFolder), which Clear History and Sign Out empty.
 import { existsSync } from 'fs';
 import * as vscode from 'vscode';
 import { Command, IMAGE_KEY_PATTERN, NEW_STYLE_IMAGE_KEY } from '../constants';
 import type { UploadHistory, UploadRecord } from '../core/history';
 import { UploadError, describeError } from '../core/larkErrors';
+import type { PreviewFolder } from '../core/previewFolder';
 import type { LarkSession } from './session';
 import type { UploadLog } from './log';
-import { escapeMarkdown } from './uploadsView';
-
-/** Keys fetched with "Fetch Preview" in this window: key -> the downloaded image. */
-export type PreviewCache = Map<string, vscode.Uri>;
+import { escapeMarkdown, formatKb } from './format';
 
 /** The hover is at most ~250 px tall: the picture fits a box that leaves room for the details. */
 const HOVER_IMAGE_BOX = { width: 240, height: 110 };
@@ -22,7 +21,7 @@ function commandLink(label: string, command: string, args: unknown[]): string {
 }
 
 /** Width that fits the image in HOVER_IMAGE_BOX, keeping its aspect (small images are enlarged at most 3×). */
-export function hoverImageWidth(width: number | undefined, height: number | undefined): number {
+function hoverImageWidth(width: number | undefined, height: number | undefined): number {
   if (!width || !height) return HOVER_IMAGE_BOX.height;
   const scale = Math.min(HOVER_IMAGE_BOX.width / width, HOVER_IMAGE_BOX.height / height, 3);
   return Math.max(1, Math.round(width * scale));
@@ -33,16 +32,17 @@ function imageMarkdown(alt: string, uri: vscode.Uri, width: number): string {
   return `![${escapeMarkdown(alt)}](${uri.toString()}|width=${width})`;
 }
 
-function formatKb(bytes: number): string {
-  return (bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0);
-}
-
 export class ImageKeyHoverProvider implements vscode.HoverProvider {
   constructor(
     private readonly history: UploadHistory,
     private readonly session: LarkSession,
-    private readonly previews: PreviewCache,
+    private readonly previews: PreviewFolder,
   ) {}
+
+  private previewOf(key: string): vscode.Uri | undefined {
+    const file = this.previews.find(key);
+    return file === undefined ? undefined : vscode.Uri.file(file);
+  }
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
     const range = document.getWordRangeAtPosition(position, IMAGE_KEY_PATTERN);
@@ -59,7 +59,7 @@ export class ImageKeyHoverProvider implements vscode.HoverProvider {
 
   private known(key: string, r: UploadRecord): string {
     const blocks: string[] = [vscode.l10n.t('Lark image {0}', `\`${key}\``)];
-    const preview = r.filePath && existsSync(r.filePath) ? vscode.Uri.file(r.filePath) : this.previews.get(key);
+    const preview = r.filePath && existsSync(r.filePath) ? vscode.Uri.file(r.filePath) : this.previewOf(key);
     if (preview) blocks.push(imageMarkdown(r.fileName, preview, hoverImageWidth(r.width, r.height)));
     const facts: string[] = [];
     if (r.size !== undefined) facts.push(vscode.l10n.t('Size: {0} KB', formatKb(r.size)));
@@ -76,13 +76,13 @@ export class ImageKeyHoverProvider implements vscode.HoverProvider {
 
   private async unknown(key: string): Promise<string> {
     const blocks: string[] = [vscode.l10n.t('Lark image {0}', `\`${key}\``), vscode.l10n.t('Not in the upload history.')];
-    const preview = this.previews.get(key);
+    const preview = this.previewOf(key);
     if (preview) blocks.push(imageMarkdown(key, preview, hoverImageWidth(undefined, undefined)));
     let signedIn = false;
     try {
       signedIn = (await this.session.client()) !== undefined;
     } catch {
-      signedIn = false; // refused base URL: no link that would fail
+      signedIn = false; // refused base URL or keychain failure (the store logged it): no link that would fail
     }
     if (signedIn) blocks.push(commandLink(vscode.l10n.t('Fetch preview from Lark'), Command.PreviewImage, [key]));
     return blocks.join('\n\n');
@@ -102,10 +102,10 @@ const EXTENSION_OF: Record<string, string> = {
 
 /**
  * "Fetch Preview": downloads the image (only images this app uploaded as `message` can be read),
- * keeps it under the extension's storage, opens it beside the editor and remembers it for the
- * hover. Returns the file, or undefined when it could not be fetched (already said).
+ * keeps it in the preview folder, opens it beside the editor (the hover shows it from then on).
+ * Returns the file, or undefined when it could not be fetched (already said).
  */
-export async function fetchPreview(key: unknown, session: LarkSession, log: UploadLog, storage: vscode.Uri, previews: PreviewCache): Promise<vscode.Uri | undefined> {
+async function fetchPreview(key: unknown, session: LarkSession, log: UploadLog, previews: PreviewFolder): Promise<vscode.Uri | undefined> {
   if (typeof key !== 'string' || !new RegExp(`^${IMAGE_KEY_PATTERN.source}$`).test(key)) return undefined;
   const client = await session.requireClient();
   if (!client) return undefined;
@@ -115,11 +115,7 @@ export async function fetchPreview(key: unknown, session: LarkSession, log: Uplo
       () => client.downloadImage(key),
     );
     const ext = EXTENSION_OF[image.contentType.split(';')[0].trim().toLowerCase()] ?? 'png';
-    const folder = vscode.Uri.joinPath(storage, 'previews');
-    await vscode.workspace.fs.createDirectory(folder);
-    const file = vscode.Uri.joinPath(folder, `${key}.${ext}`);
-    await vscode.workspace.fs.writeFile(file, image.bytes);
-    previews.set(key, file);
+    const file = vscode.Uri.file(await previews.save(key, ext, image.bytes));
     log.info(`fetched preview of ${key} (${image.bytes.length} bytes)`);
     await vscode.commands.executeCommand('vscode.open', file, { preview: true, viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
     return file;
@@ -132,19 +128,30 @@ export async function fetchPreview(key: unknown, session: LarkSession, log: Uplo
   }
 }
 
+/** Deletes the fetched previews (Clear History, Sign Out); a failure is logged, never stops the command that asked. */
+export async function clearPreviews(previews: PreviewFolder, log: UploadLog): Promise<void> {
+  try {
+    const removed = await previews.clear();
+    if (removed > 0) log.info(`deleted ${removed} fetched preview(s)`);
+  } catch (e) {
+    log.error(`could not delete the fetched previews: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 export function registerImageKeyHover(
   history: UploadHistory,
   session: LarkSession,
   log: UploadLog,
-  storage: vscode.Uri,
+  previews: PreviewFolder,
 ): { hoverProvider: ImageKeyHoverProvider; disposable: vscode.Disposable } {
-  const previews: PreviewCache = new Map();
   const hoverProvider = new ImageKeyHoverProvider(history, session, previews);
+  // Files left from earlier sessions that are past the age bound go now, not at the next fetch.
+  previews.prune().catch((e: unknown) => log.warn(`could not prune the fetched previews: ${e instanceof Error ? e.message : String(e)}`));
   return {
     hoverProvider,
     disposable: vscode.Disposable.from(
       vscode.languages.registerHoverProvider('*', hoverProvider),
-      vscode.commands.registerCommand(Command.PreviewImage, (key: unknown) => fetchPreview(key, session, log, storage, previews)),
+      vscode.commands.registerCommand(Command.PreviewImage, (key: unknown) => fetchPreview(key, session, log, previews)),
     ),
   };
 }

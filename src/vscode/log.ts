@@ -20,23 +20,24 @@ export class UploadLog implements vscode.Disposable {
   /** `POST /open-apis/im/v1/images 200 code=0 log_id=… 123 ms` */
   request(entry: RequestLog): void {
     const line = `${entry.method} ${entry.path} ${entry.status ?? 'no answer'} code=${entry.code ?? '-'} log_id=${entry.logId ?? '-'} ${entry.durationMs} ms`;
-    if (entry.status === undefined || (entry.code !== undefined && entry.code !== 0) || (entry.status ?? 0) >= 400) this.channel.warn(this.safe(line));
-    else this.channel.info(this.safe(line));
+    if (entry.status === undefined || (entry.code !== undefined && entry.code !== 0) || (entry.status ?? 0) >= 400) this.channel.warn(this.mask(line));
+    else this.channel.info(this.mask(line));
   }
 
   info(message: string): void {
-    this.channel.info(this.safe(message));
+    this.channel.info(this.mask(message));
   }
 
   warn(message: string): void {
-    this.channel.warn(this.safe(message));
+    this.channel.warn(this.mask(message));
   }
 
   error(message: string): void {
-    this.channel.error(this.safe(message));
+    this.channel.error(this.mask(message));
   }
 
-  private safe(text: string): string {
+  /** `text` with every known secret (and token-shaped text) masked: for messages shown to the user too. */
+  mask(text: string): string {
     return redact(text, this.secrets);
   }
 

@@ -9,15 +9,16 @@ import * as vscode from 'vscode';
 import { IMAGE_EXTENSIONS, PASTE_DROP_EDIT_KIND } from '../constants';
 import { DedupeIndex } from '../core/dedupe';
 import { isTokenError } from '../core/larkErrors';
-import { UploadScheduler, rateLimiterFor } from '../core/scheduler';
 import { renderTemplate } from '../core/templates';
 import { uploadBytes, type BytesItem } from '../core/uploadBytes';
 import { uploadFiles, type FileOutcome } from '../core/uploadFiles';
 import { LarkImageCode } from '../core/validate';
 import { LocalCode, MAX_IMAGE_BYTES } from '../core/types';
 import type { UploadRecord } from '../core/history';
+import { withCancellableProgress } from './feedback';
+import { recordOutcomes, type OutcomeSubject } from './record';
 import { pasteDropLanguages, readSettings, type LarkSettings } from './settings';
-import { announce, urisFromCommandArgs, type UploadServices } from './upload';
+import { announce, pipelineErrorLogger, schedulerFor, urisFromCommandArgs, type UploadServices } from './upload';
 
 /** What a paste or drop brought, collected while offering the edit (the DataTransfer dies after). */
 export type ImageSource =
@@ -28,7 +29,7 @@ export type ImageSource =
   /** a resource of another file system (virtual, remote), read through workspace.fs on upload */
   | { kind: 'resource'; uri: vscode.Uri };
 
-export const pasteDropEditKind = (): vscode.DocumentDropOrPasteEditKind => vscode.DocumentDropOrPasteEditKind.Empty.append(...PASTE_DROP_EDIT_KIND);
+const pasteDropEditKind = (): vscode.DocumentDropOrPasteEditKind => vscode.DocumentDropOrPasteEditKind.Empty.append(...PASTE_DROP_EDIT_KIND);
 
 /** The built-in text, URI-path and markdown edits stay first unless the user prefers ours. */
 const yieldTo = (): vscode.DocumentDropOrPasteEditKind[] => [
@@ -37,7 +38,7 @@ const yieldTo = (): vscode.DocumentDropOrPasteEditKind[] => [
   vscode.DocumentDropOrPasteEditKind.Empty.append('markdown'),
 ];
 
-export const PASTE_DROP_MIME_TYPES = ['image/*', 'files', 'text/uri-list'] as const;
+const PASTE_DROP_MIME_TYPES = ['image/*', 'files', 'text/uri-list'] as const;
 
 function hasImageExtension(name: string): boolean {
   const ext = name.split('.').pop()?.toLowerCase() ?? '';
@@ -64,7 +65,7 @@ async function kindOnThisHost(uri: vscode.Uri): Promise<'file' | 'folder' | unde
  * by path; otherwise its bytes are read now. Non-images by type and name are left out (the bytes
  * still decide when uploading). `expandFolders`: a dropped folder means the images inside it.
  */
-export async function imageSourcesFrom(dataTransfer: vscode.DataTransfer, options: { expandFolders?: boolean } = {}): Promise<ImageSource[]> {
+async function imageSourcesFrom(dataTransfer: vscode.DataTransfer, options: { expandFolders?: boolean } = {}): Promise<ImageSource[]> {
   const sources: ImageSource[] = [];
   const seen = new Set<string>();
   const addPath = (uri: vscode.Uri): void => {
@@ -135,7 +136,7 @@ export interface SourcesUpload {
  * diagnostics: a file's failure on the file, pasted bytes' failure on `document` at
  * `diagnosticRange` (they have no file of their own). Undefined when signed out (already said).
  */
-export async function uploadSources(
+async function uploadSources(
   sources: readonly ImageSource[],
   services: UploadServices,
   options: { document?: vscode.TextDocument; diagnosticRange?: vscode.Range; signal?: AbortSignal } = {},
@@ -144,12 +145,26 @@ export async function uploadSources(
   if (!client) return undefined;
   const firstUri = sources.flatMap((s) => (s.kind === 'bytes' ? [] : [s.uri]))[0];
   const settings = readSettings(options.document?.uri ?? firstUri);
-  const scheduler = new UploadScheduler({
-    concurrency: settings.concurrency,
-    limiter: rateLimiterFor(client.scopeKey),
-    onRetry: (_i, attempt, delayMs, err) => services.log.info(`retry ${attempt} in ${Math.round(delayMs)} ms after ${err.code}: ${err.message}`),
-  });
+  const scheduler = schedulerFor(client, settings, services.log);
   const dedupe = settings.dedupe ? new DedupeIndex(services.dedupeStore) : undefined;
+  const { outcomes, pathIndexes, bytesIndexes, bytesItems } = await partition(sources);
+  services.log.info(`upload ${sources.length} pasted/dropped image(s) as ${settings.imageType} to ${client.baseUrl}`);
+  const common = { client, scheduler, imageType: settings.imageType, dedupe, signal: options.signal, onError: pipelineErrorLogger(services.log) };
+  const [fromFiles, fromBytes] = await Promise.all([
+    pathIndexes.length ? uploadFiles(pathIndexes.map((i) => (sources[i] as { uri: vscode.Uri }).uri.fsPath), common) : Promise.resolve([]),
+    bytesItems.length ? uploadBytes(bytesItems, common) : Promise.resolve([]),
+  ]);
+  fromFiles.forEach((o, j) => (outcomes[pathIndexes[j]] = o));
+  fromBytes.forEach((o, j) => (outcomes[bytesIndexes[j]] = o));
+
+  const items = sources.map((source, i) => ({ subject: subjectOf(source, outcomes[i], options), outcome: outcomes[i] }));
+  await recordOutcomes(items, { baseUrl: client.baseUrl, appId: client.appId, imageType: settings.imageType }, services);
+  if (outcomes.some((o) => !o.ok && isTokenError(o.code)) && client.appId === undefined) services.session.reportTokenRejected();
+  return { outcomes, cancelled: outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled), settings };
+}
+
+/** Files go by path; bytes and readable resources as bytes; an unreadable resource fails here. */
+async function partition(sources: readonly ImageSource[]): Promise<{ outcomes: FileOutcome[]; pathIndexes: number[]; bytesIndexes: number[]; bytesItems: BytesItem[] }> {
   const outcomes = new Array<FileOutcome>(sources.length);
   const pathIndexes: number[] = [];
   const bytesIndexes: number[] = [];
@@ -170,18 +185,7 @@ export async function uploadSources(
       }
     }
   }
-  services.log.info(`upload ${sources.length} pasted/dropped image(s) as ${settings.imageType} to ${client.baseUrl}`);
-  const common = { client, scheduler, imageType: settings.imageType, dedupe, signal: options.signal };
-  const [fromFiles, fromBytes] = await Promise.all([
-    pathIndexes.length ? uploadFiles(pathIndexes.map((i) => (sources[i] as { uri: vscode.Uri }).uri.fsPath), common) : Promise.resolve([]),
-    bytesItems.length ? uploadBytes(bytesItems, common) : Promise.resolve([]),
-  ]);
-  fromFiles.forEach((o, j) => (outcomes[pathIndexes[j]] = o));
-  fromBytes.forEach((o, j) => (outcomes[bytesIndexes[j]] = o));
-
-  for (let i = 0; i < sources.length; i++) await recordOutcome(sources[i], outcomes[i], client.baseUrl, client.appId, settings, services, options);
-  if (outcomes.some((o) => !o.ok && isTokenError(o.code)) && client.appId === undefined) services.session.reportTokenRejected();
-  return { outcomes, cancelled: outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled), settings };
+  return { outcomes, pathIndexes, bytesIndexes, bytesItems };
 }
 
 async function readResource(uri: vscode.Uri): Promise<{ bytes: Uint8Array } | { code: number; message: string }> {
@@ -194,34 +198,14 @@ async function readResource(uri: vscode.Uri): Promise<{ bytes: Uint8Array } | { 
   }
 }
 
-async function recordOutcome(
-  source: ImageSource,
-  o: FileOutcome,
-  baseUrl: string,
-  appId: string | undefined,
-  settings: LarkSettings,
-  services: UploadServices,
-  options: { document?: vscode.TextDocument; diagnosticRange?: vscode.Range },
-): Promise<void> {
-  if (!o.ok && o.code === LocalCode.Cancelled) return; // not a failure of the image
-  const filePath = source.kind === 'path' ? source.uri.fsPath : undefined;
-  const fileName = source.kind === 'bytes' ? o.file : baseName(source.uri);
-  // where a failure shows: the file itself, else the document the image was pasted into
-  const diagnosticUri = source.kind === 'bytes' ? options.document?.uri : source.uri;
-  const common = { filePath, fileName, imageType: settings.imageType, baseUrl, appId, size: o.info?.size, width: o.info?.width, height: o.info?.height, format: o.info?.format, logId: o.logId };
-  if (o.ok) {
-    if (diagnosticUri) services.diagnostics.clear(diagnosticUri);
-    await services.history.add({ ...common, ok: true, imageKey: o.imageKey });
-    services.log.info(`${o.deduped ? 'reused' : 'uploaded'} ${fileName} -> ${o.imageKey}`);
-  } else {
-    if (diagnosticUri) services.diagnostics.setFailure(diagnosticUri, { code: o.code, message: o.message, logId: o.logId }, source.kind === 'bytes' ? options.diagnosticRange : undefined);
-    await services.history.add({ ...common, ok: false, code: o.code, message: o.message });
-    services.log.warn(`failed ${fileName}: ${o.code} ${o.message}${o.logId ? ` (log_id ${o.logId})` : ''}`);
-  }
+/** A file's failure shows on the file; pasted bytes' failure on the document pasted into, at the paste. */
+function subjectOf(source: ImageSource, o: FileOutcome, options: { document?: vscode.TextDocument; diagnosticRange?: vscode.Range }): OutcomeSubject {
+  if (source.kind === 'bytes') return { fileName: o.file, diagnosticUri: options.document?.uri, diagnosticRange: options.diagnosticRange };
+  return { filePath: source.kind === 'path' ? source.uri.fsPath : undefined, fileName: baseName(source.uri), diagnosticUri: source.uri };
 }
 
 /** Markdown gets card markdown (`![name](key)`) whatever the template; other languages the configured template. */
-export function insertTextsFor(languageId: string, outcomes: readonly FileOutcome[], settings: Pick<LarkSettings, 'insertTemplate' | 'customTemplate'>): string[] {
+function insertTextsFor(languageId: string, outcomes: readonly FileOutcome[], settings: Pick<LarkSettings, 'insertTemplate' | 'customTemplate'>): string[] {
   const template = languageId === 'markdown' ? 'cardMarkdown' : settings.insertTemplate;
   return outcomes
     .filter((o): o is Extract<FileOutcome, { ok: true }> => o.ok)
@@ -229,7 +213,7 @@ export function insertTextsFor(languageId: string, outcomes: readonly FileOutcom
 }
 
 /** One text per range when the counts match (multi-cursor), else all of them at every range. */
-export function editInserting(document: vscode.TextDocument, ranges: readonly vscode.Range[], texts: readonly string[]): vscode.WorkspaceEdit {
+function editInserting(document: vscode.TextDocument, ranges: readonly vscode.Range[], texts: readonly string[]): vscode.WorkspaceEdit {
   const edit = new vscode.WorkspaceEdit();
   const perRange = texts.length > 1 && texts.length === ranges.length;
   ranges.forEach((range, i) => edit.replace(document.uri, range, perRange ? texts[i] : texts.join('\n')));
@@ -347,15 +331,13 @@ export class UploadsDropController implements vscode.TreeDragAndDropController<U
       void vscode.window.showInformationMessage(vscode.l10n.t('No images found to upload.'));
       return undefined;
     }
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Uploading to Lark'), cancellable: true },
-      async (_progress, progressToken) => {
-        const controller = new AbortController();
-        progressToken.onCancellationRequested(() => controller.abort());
-        token?.onCancellationRequested(() => controller.abort());
-        return uploadSources(sources, this.services, { signal: controller.signal });
-      },
-    );
+    const dropCancelled = token ? abortOn(token) : undefined;
+    let result: SourcesUpload | undefined;
+    try {
+      result = await withCancellableProgress(vscode.l10n.t('Uploading to Lark'), (signal) => uploadSources(sources, this.services, { signal }), dropCancelled?.signal);
+    } finally {
+      dropCancelled?.dispose();
+    }
     if (result) void announce(result.outcomes, result.outcomes.filter((o) => o.ok).length, result.cancelled, 'none', this.services);
     return result;
   }

@@ -5,16 +5,16 @@ import { Command, CONFIG_SECTION, Setting } from '../constants';
 import { LarkClient } from '../core/larkClient';
 import { UploadError } from '../core/larkErrors';
 import { LocalCode } from '../core/types';
-import type { CredentialStore, StoredCredentials } from './credentials';
+import { KeychainError, type CredentialStore, type StoredCredentials } from './credentials';
 import type { UploadLog } from './log';
 import type { LarkSettings } from './settings';
 
 /** A static tenant_access_token lives at most 2 h; warn once it is this old. */
-export const STATIC_TOKEN_WARN_AFTER_MS = 105 * 60 * 1000;
-export const STATIC_TOKEN_MAX_AGE_MS = 120 * 60 * 1000;
+const STATIC_TOKEN_WARN_AFTER_MS = 105 * 60 * 1000;
+const STATIC_TOKEN_MAX_AGE_MS = 120 * 60 * 1000;
 
 /** Opens the settings editor on the region / base URL settings. */
-export function openBaseUrlSettings(): Thenable<unknown> {
+function openBaseUrlSettings(): Thenable<unknown> {
   return vscode.commands.executeCommand('workbench.action.openSettings', `${CONFIG_SECTION}.${Setting.Region}`);
 }
 
@@ -51,7 +51,7 @@ export class LarkSession implements vscode.Disposable {
       this.changed,
       credentials.onDidChange(() => {
         this.cached = undefined;
-        void this.credentials.get().then((c) => this.updateMask(c));
+        this.refreshMask();
         this.changed.fire();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -65,7 +65,15 @@ export class LarkSession implements vscode.Disposable {
       }),
     );
     // Mask the stored secret in the log from the start, before any request is made.
-    void this.credentials.get().then((c) => this.updateMask(c));
+    this.refreshMask();
+  }
+
+  /** Re-reads the stored secret for the log mask (a keychain failure was already logged by the store). */
+  private refreshMask(): void {
+    this.credentials.get().then(
+      (c) => this.updateMask(c),
+      () => undefined,
+    );
   }
 
   /** The configured origin, or the UploadError (9105) explaining why it is refused. */
@@ -98,7 +106,7 @@ export class LarkSession implements vscode.Disposable {
   /**
    * LarkClient for the current credentials + base URL, cached (so its token cache survives)
    * until either changes; undefined when signed out. Throws the UploadError (9105) when the
-   * base URL setting is refused.
+   * base URL setting is refused, a KeychainError when the keychain cannot be read.
    */
   async client(): Promise<LarkClient | undefined> {
     const stored = await this.credentials.get();
@@ -119,13 +127,19 @@ export class LarkSession implements vscode.Disposable {
 
   /**
    * Like client(); when signed out, offers "Sign In" / "Set Token" and returns undefined; when
-   * the base URL is refused, shows why with "Open Settings" and returns undefined.
+   * the base URL is refused, shows why with "Open Settings" and returns undefined; when the
+   * keychain fails, says so and returns undefined. Warns about an old static token (the warning
+   * is shown, not waited for).
    */
   async requireClient(): Promise<LarkClient | undefined> {
     let client: LarkClient | undefined;
     try {
       client = await this.client();
     } catch (e) {
+      if (e instanceof KeychainError) {
+        this.showKeychainFailure(e);
+        return undefined;
+      }
       if (!(e instanceof UploadError) || e.code !== LocalCode.InsecureBaseUrl) throw e;
       this.showBaseUrlRefused(e);
       return undefined;
@@ -134,8 +148,21 @@ export class LarkSession implements vscode.Disposable {
       this.showSignedOut();
       return undefined;
     }
-    if (client.appId === undefined) void this.warnIfStaticTokenOld();
+    if (client.appId === undefined) await this.warnIfStaticTokenOld();
     return client;
+  }
+
+  /** Says what the keychain failed to do, with "Show Log". Not awaited by callers. */
+  showKeychainFailure(error: KeychainError): void {
+    const reason = this.log.mask(error.reason);
+    const message =
+      error.operation === 'read'
+        ? vscode.l10n.t('Could not read your Lark credentials from the system keychain: {0}. This is not a sign-out: the stored credentials are used again once the keychain works (for example after unlocking it).', reason)
+        : error.operation === 'save'
+          ? vscode.l10n.t('Could not save the credentials in the system keychain: {0}. Nothing was changed.', reason)
+          : vscode.l10n.t('Could not remove the credentials from the system keychain: {0}. You are still signed in.', reason);
+    const showLog = vscode.l10n.t('Show Log');
+    void vscode.window.showErrorMessage(message, showLog).then((choice) => (choice === showLog ? this.log.channel.show(true) : undefined));
   }
 
   /** Shows why the base URL setting is refused, with "Open Settings". Not awaited by callers. */
@@ -158,7 +185,7 @@ export class LarkSession implements vscode.Disposable {
   }
 
   private async warnIfStaticTokenOld(): Promise<void> {
-    const stored = await this.credentials.get();
+    const stored = await this.credentials.get().catch(() => undefined); // a keychain failure was logged
     if (stored?.kind !== 'token' || stored.savedAt <= 0) return;
     const age = this.now() - stored.savedAt;
     if (age < STATIC_TOKEN_WARN_AFTER_MS || this.warnedTokenSavedAt === stored.savedAt) return;
@@ -193,7 +220,7 @@ export class LarkSession implements vscode.Disposable {
     });
   }
 
-  /** Short label for the status bar: the app id or "tenant token"; undefined when signed out. */
+  /** Short label for the status bar: the app id or "tenant token"; undefined when signed out. Rejects with a KeychainError. */
   async label(): Promise<string | undefined> {
     const stored = await this.credentials.get();
     if (!stored) return undefined;

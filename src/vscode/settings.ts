@@ -48,12 +48,6 @@ export function readSettings(scope?: vscode.Uri): LarkSettings {
   };
 }
 
-export function onDidChangeSettings(listener: () => void): vscode.Disposable {
-  return vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration(CONFIG_SECTION)) listener();
-  });
-}
-
 /** Language ids where paste/drop offers our edit; `*` in the list means every language. */
 export function pasteDropLanguages(scope?: vscode.Uri): readonly string[] {
   const value = vscode.workspace.getConfiguration(CONFIG_SECTION, scope).get<unknown>(Setting.PasteDropLanguages);

@@ -1,9 +1,8 @@
 // Status bar item: who is signed in (click: test the connection), or what to do next.
 import * as vscode from 'vscode';
-import { Command, CONFIG_SECTION, Setting } from '../constants';
+import { Command, CONFIG_SECTION, STATUS_BAR_ITEM_ID, Setting } from '../constants';
+import { KeychainError } from './credentials';
 import type { LarkSession } from './session';
-
-export const STATUS_BAR_ITEM_ID = 'larkImageUpload.status';
 
 export function registerStatusBar(session: LarkSession): vscode.Disposable {
   const item = vscode.window.createStatusBarItem(STATUS_BAR_ITEM_ID, vscode.StatusBarAlignment.Left, 0);
@@ -13,9 +12,18 @@ export function registerStatusBar(session: LarkSession): vscode.Disposable {
   const update = async (): Promise<void> => {
     const mine = ++generation;
     const baseUrl = session.baseUrl();
-    const label = await session.label();
+    // a keychain that cannot be read is not "signed out" (the store logged why)
+    const label = await session.label().catch((e: unknown) => {
+      if (e instanceof KeychainError) return e;
+      throw e;
+    });
     if (mine !== generation) return; // a newer update already ran
-    if (typeof baseUrl !== 'string') {
+    if (label instanceof KeychainError) {
+      item.text = `$(error) ${vscode.l10n.t('Lark: keychain error')}`;
+      item.tooltip = vscode.l10n.t('Could not read the Lark credentials from the system keychain. Click to show the log.');
+      item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+      item.command = Command.ShowLog;
+    } else if (typeof baseUrl !== 'string') {
       item.text = `$(warning) ${vscode.l10n.t('Lark: settings')}`;
       item.tooltip = vscode.l10n.t('The Lark base URL setting is refused: {0}\nClick to open the settings.', baseUrl.message);
       item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');

@@ -5,12 +5,15 @@ import * as vscode from 'vscode';
 import { IMAGE_EXTENSIONS } from '../constants';
 import { UploadScheduler, rateLimiterFor } from '../core/scheduler';
 import { DedupeIndex, type KeyValueStore } from '../core/dedupe';
-import { uploadFiles, type FileOutcome } from '../core/uploadFiles';
+import { uploadFiles, type FileOutcome, type PipelineErrorHandler } from '../core/uploadFiles';
 import { isTokenError } from '../core/larkErrors';
 import { renderTemplate } from '../core/templates';
 import type { UploadHistory } from '../core/history';
+import type { LarkClient } from '../core/larkClient';
 import { LocalCode } from '../core/types';
-import { readSettings } from './settings';
+import { withCancellableProgress } from './feedback';
+import { messageOf, recordOutcomes } from './record';
+import { readSettings, type LarkSettings } from './settings';
 import type { LarkSession } from './session';
 import type { UploadDiagnostics } from './diagnostics';
 import type { UploadLog } from './log';
@@ -94,44 +97,12 @@ export async function uploadUris(uris: readonly vscode.Uri[], services: UploadSe
   // The editor is chosen at the gesture: switching editors while uploading does not move the keys.
   const editor = options.editor ?? vscode.window.activeTextEditor;
   const settings = readSettings(editor?.document.uri ?? fileUris[0]);
-  const scheduler = new UploadScheduler({
-    concurrency: settings.concurrency,
-    limiter: rateLimiterFor(client.scopeKey),
-    onRetry: (_i, attempt, delayMs, err) => services.log.info(`retry ${attempt} in ${Math.round(delayMs)} ms after ${err.code}: ${err.message}`),
-  });
-  const paths = fileUris.map((u) => u.fsPath);
-  services.log.info(`upload ${paths.length} file(s) as ${settings.imageType} to ${client.baseUrl}`);
-
-  const outcomes = await vscode.window.withProgress(
-    {
-      location: vscode.ProgressLocation.Notification,
-      title: vscode.l10n.t('Uploading to Lark'),
-      cancellable: true,
-    },
-    async (progress, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-      if (options.signal?.aborted) controller.abort();
-      let uploaded = 0;
-      progress.report({ message: vscode.l10n.t('{0}/{1} uploaded', 0, paths.length) });
-      return uploadFiles(paths, {
-        client,
-        scheduler,
-        imageType: settings.imageType,
-        dedupe: settings.dedupe ? new DedupeIndex(services.dedupeStore) : undefined,
-        force: options.force,
-        signal: controller.signal,
-        onProgress: (_done, total, outcome) => {
-          if (outcome.ok) uploaded++;
-          progress.report({ message: vscode.l10n.t('{0}/{1} uploaded', uploaded, total), increment: 100 / total });
-        },
-      });
-    },
-  );
+  const outcomes = await uploadWithProgress(fileUris, client, settings, services, options);
 
   const cancelled = outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled);
-  await recordOutcomes(outcomes, fileUris, client.baseUrl, client.appId, settings.imageType, services);
+  // Diagnostics and log lines now; the history is written meanwhile and never holds back the keys.
+  const subjects = fileUris.map((uri, i) => ({ filePath: uri.fsPath, fileName: uri.path.split('/').pop() ?? outcomes[i].file, diagnosticUri: uri }));
+  const recorded = recordOutcomes(outcomes.map((outcome, i) => ({ subject: subjects[i], outcome })), { baseUrl: client.baseUrl, appId: client.appId, imageType: settings.imageType }, services);
   if (outcomes.some((o) => !o.ok && isTokenError(o.code)) && client.appId === undefined) services.session.reportTokenRejected();
 
   const ok = outcomes.filter((o): o is Extract<FileOutcome, { ok: true }> => o.ok);
@@ -144,26 +115,50 @@ export async function uploadUris(uris: readonly vscode.Uri[], services: UploadSe
     ({ text, target } = await insertTexts(texts, editor));
   }
   void announce(outcomes, ok.length, cancelled, target, services);
+  await recorded;
   return { outcomes, text, target, cancelled };
 }
 
-async function recordOutcomes(outcomes: FileOutcome[], uris: vscode.Uri[], baseUrl: string, appId: string | undefined, imageType: 'message' | 'avatar', services: UploadServices): Promise<void> {
-  for (let i = 0; i < outcomes.length; i++) {
-    const o = outcomes[i];
-    const uri = uris[i];
-    if (!o.ok && o.code === LocalCode.Cancelled) continue; // not a failure of the file
-    const fileName = uri.path.split('/').pop() ?? o.file;
-    const common = { filePath: uri.fsPath, fileName, imageType, baseUrl, appId, size: o.info?.size, width: o.info?.width, height: o.info?.height, format: o.info?.format, logId: o.logId };
-    if (o.ok) {
-      services.diagnostics.clear(uri);
-      await services.history.add({ ...common, ok: true, imageKey: o.imageKey });
-      services.log.info(`${o.deduped ? 'reused' : 'uploaded'} ${fileName} -> ${o.imageKey}`);
-    } else {
-      services.diagnostics.setFailure(uri, { code: o.code, message: o.message, logId: o.logId });
-      await services.history.add({ ...common, ok: false, code: o.code, message: o.message });
-      services.log.warn(`failed ${fileName}: ${o.code} ${o.message}${o.logId ? ` (log_id ${o.logId})` : ''}`);
-    }
-  }
+/** Logs what the pipeline could not hand back as an outcome (the dedupe index failing: the upload still happens). */
+export function pipelineErrorLogger(log: UploadLog): PipelineErrorHandler {
+  return (error, context) => log.warn(`${context} failed: ${messageOf(error)}`);
+}
+
+/** One batch's scheduler: the configured concurrency, the app's shared rate budget, retries logged. */
+export function schedulerFor(client: LarkClient, settings: LarkSettings, log: UploadLog): UploadScheduler {
+  return new UploadScheduler({
+    concurrency: settings.concurrency,
+    limiter: rateLimiterFor(client.scopeKey),
+    onRetry: (_i, attempt, delayMs, err) => log.info(`retry ${attempt} in ${Math.round(delayMs)} ms after ${err.code}: ${err.message}`),
+  });
+}
+
+/** The core pipeline under a cancellable progress notification ("2/5 uploaded"). */
+function uploadWithProgress(fileUris: readonly vscode.Uri[], client: LarkClient, settings: LarkSettings, services: UploadServices, options: UploadOptions): Thenable<FileOutcome[]> {
+  const scheduler = schedulerFor(client, settings, services.log);
+  const paths = fileUris.map((u) => u.fsPath);
+  services.log.info(`upload ${paths.length} file(s) as ${settings.imageType} to ${client.baseUrl}`);
+  return withCancellableProgress(
+    vscode.l10n.t('Uploading to Lark'),
+    (signal, progress) => {
+      let uploaded = 0;
+      progress.report({ message: vscode.l10n.t('{0}/{1} uploaded', 0, paths.length) });
+      return uploadFiles(paths, {
+        client,
+        scheduler,
+        imageType: settings.imageType,
+        dedupe: settings.dedupe ? new DedupeIndex(services.dedupeStore) : undefined,
+        force: options.force,
+        signal,
+        onError: pipelineErrorLogger(services.log),
+        onProgress: (_done, total, outcome) => {
+          if (outcome.ok) uploaded++;
+          progress.report({ message: vscode.l10n.t('{0}/{1} uploaded', uploaded, total), increment: 100 / total });
+        },
+      });
+    },
+    options.signal,
+  );
 }
 
 /**

@@ -4,15 +4,7 @@
 import * as vscode from 'vscode';
 import { ContextKey, UPLOADS_VIEW_ID, ViewItem } from '../constants';
 import { isUploadRecord, type UploadHistory, type UploadRecord } from '../core/history';
-
-/** Backslash-escapes everything Markdown could read as syntax (or HTML) in user-controlled text. */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&"'=:]/g, (c) => `\\${c}`).replace(/\r\n?|\n/g, ' ');
-}
-
-function formatKb(bytes: number): string {
-  return (bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0);
-}
+import { escapeMarkdown, formatKb } from './format';
 
 export class UploadsTreeProvider implements vscode.TreeDataProvider<UploadRecord>, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<UploadRecord | undefined | void>();

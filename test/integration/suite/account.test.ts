@@ -6,13 +6,13 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { CONFIG_SECTION, Command, SecretKey, Setting } from '../../../src/constants';
 import { readSettings, type LarkSettings } from '../../../src/vscode/settings';
-import { CredentialStore } from '../../../src/vscode/credentials';
+import { CredentialStore, KeychainError } from '../../../src/vscode/credentials';
 import { LarkSession } from '../../../src/vscode/session';
 import { UploadLog } from '../../../src/vscode/log';
 import type { ConnectionTestResult } from '../../../src/vscode/account';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import { startLarkServer, type LarkServer } from '../../larkServer/server';
-import { getExtensionApi, outputLogFiles, sleep, waitFor } from './helpers';
+import { getExtensionApi, outputLogText, waitFor } from './helpers';
 
 const IMAGES_PATH = '/open-apis/im/v1/images';
 const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
@@ -28,12 +28,6 @@ async function setUserSetting(key: string, value: unknown): Promise<void> {
 function userSettingsText(): string | undefined {
   const file = process.env.LARK_TEST_USER_SETTINGS;
   return file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
-}
-
-function outputLogText(): string {
-  return outputLogFiles()
-    .map((f) => fs.readFileSync(f, 'utf8'))
-    .join('\n');
 }
 
 const testConnection = (): Thenable<ConnectionTestResult> => vscode.commands.executeCommand<ConnectionTestResult>(Command.TestConnection);
@@ -73,7 +67,7 @@ suite('Account: sign in, token, sign out, test connection (real VS Code)', () =>
     try {
       await setUserSetting(Setting.CustomBaseUrl, 'http://127.0.0.1:9');
       await waitFor(() => api.session.baseUrl() === 'http://127.0.0.1:9', 10000, 'the new base URL');
-      await waitFor(() => fired > 0, 5000, 'session.onDidChange');
+      await waitFor(() => fired > 0, 15000, 'session.onDidChange');
       await setUserSetting(Setting.CustomBaseUrl, server.baseUrl);
       await waitFor(() => api.session.baseUrl() === server.baseUrl, 10000, 'the stand-in base URL again');
     } finally {
@@ -100,7 +94,7 @@ suite('Account: sign in, token, sign out, test connection (real VS Code)', () =>
     );
     try {
       await waitFor(() => config().get(Setting.ImageType) === 'avatar', 15000, 'the workspace settings file to be read');
-      await sleep(200);
+      // the base URL is read from the configuration at each use: nothing to wait for
       assert.strictEqual(readSettings().baseUrl, server.baseUrl);
       assert.strictEqual(api.session.baseUrl(), server.baseUrl);
     } finally {
@@ -151,10 +145,9 @@ suite('Account: sign in, token, sign out, test connection (real VS Code)', () =>
     assert.strictEqual(await api.session.client(), client, 'the client (and its token cache) is reused');
 
     const settingsText = userSettingsText();
-    if (settingsText !== undefined) {
-      assert.ok(settingsText.includes(server.baseUrl), 'the user settings file is the one we configured');
-      assert.ok(!settingsText.includes(server.demo.appSecret), 'App Secret found in the user settings.json');
-    }
+    assert.ok(settingsText !== undefined, 'both launchers name the user settings file (LARK_TEST_USER_SETTINGS)');
+    assert.ok(settingsText.includes(server.baseUrl), 'the user settings file is the one we configured');
+    assert.ok(!settingsText.includes(server.demo.appSecret), 'App Secret found in the user settings.json');
     const everySetting = JSON.stringify(vscode.workspace.getConfiguration().inspect(CONFIG_SECTION) ?? {}) + JSON.stringify(config());
     assert.ok(!everySetting.includes(server.demo.appSecret), 'App Secret found in the configuration');
     assert.ok(!JSON.stringify(api.history.list()).includes(server.demo.appSecret), 'App Secret found in the upload history (globalState)');
@@ -220,7 +213,9 @@ suite('Account: sign in, token, sign out, test connection (real VS Code)', () =>
     assert.strictEqual(rejected.logId, server.requests.at(-1)?.logId);
 
     const settingsText = userSettingsText();
-    if (settingsText !== undefined) assert.ok(!settingsText.includes(staticToken), 'token found in the user settings.json');
+    assert.ok(settingsText !== undefined, 'both launchers name the user settings file (LARK_TEST_USER_SETTINGS)');
+    assert.ok(settingsText.includes(server.baseUrl), 'the user settings file is the one we configured');
+    assert.ok(!settingsText.includes(staticToken), 'token found in the user settings.json');
   });
 
   test('sign out clears the stored credentials', async () => {
@@ -235,16 +230,13 @@ suite('Account: sign in, token, sign out, test connection (real VS Code)', () =>
   test('the output log masks every secret that was used', async () => {
     const secrets = [server.demo.appSecret, wrongSecret, staticToken].filter(Boolean);
     assert.strictEqual(secrets.length, 3);
-    const files = outputLogFiles();
-    if (files.length > 0) {
-      // the channel's file is written with a delay: wait until the last requests are in
-      const text = await waitFor(() => {
-        const t = outputLogText();
-        return t.includes('Tenant access token set.') && t.includes('Signed out.') ? t : undefined;
-      }, 10000, 'the output log file to contain the requests');
-      assert.ok(text.includes(TOKEN_PATH), 'the token requests are logged');
-      for (const s of secrets) assert.ok(!text.includes(s), 'a secret is in the output log');
-    }
+    // the channel's file is written with a delay: wait until the last requests are in
+    const text = await waitFor(() => {
+      const t = outputLogText();
+      return t.includes('Tenant access token set.') && t.includes('Signed out.') ? t : undefined;
+    }, 15000, 'the output log file to contain the requests');
+    assert.ok(text.includes(TOKEN_PATH), 'the token requests are logged');
+    for (const s of secrets) assert.ok(!text.includes(s), 'a secret is in the output log');
     // Unit level, whatever the host: UploadLog masks known secrets and token-shaped text.
     // Built without its constructor: a second channel of the same name would share (and, when
     // disposed, close) the extension's own log.
@@ -264,6 +256,13 @@ suite('Account: sign in, token, sign out, test connection (real VS Code)', () =>
     for (const line of lines) for (const s of secrets) assert.ok(!line.includes(s), `not masked: ${line}`);
   });
 });
+
+/**
+ * Resolves once everything the credential store does in reaction to a MemorySecrets event is done:
+ * MemorySecrets answers without I/O, so those reactions are promise jobs (microtasks), and all of
+ * them run before the next macrotask. No clock involved: it cannot miss a late event.
+ */
+const reactionsDone = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** In-memory SecretStorage; `external*` simulate another VS Code window changing the value. */
 class MemorySecrets implements vscode.SecretStorage {
@@ -306,7 +305,7 @@ suite('Account: credential store and session (local wiring, fake secrets)', () =
 
   test('the store keeps one JSON value under SecretKey.Credentials and reads garbage as signed out', async () => {
     const secrets = new MemorySecrets();
-    const store = new CredentialStore(secrets, () => 1234);
+    const store = new CredentialStore(secrets, { now: () => 1234 });
     try {
       await store.saveApp(' cli_a1b2c3 ', ' s3cret ');
       assert.deepStrictEqual([...secrets.values.keys()], [SecretKey.Credentials]);
@@ -331,17 +330,55 @@ suite('Account: credential store and session (local wiring, fake secrets)', () =
     const sub = store.onDidChange(() => fired++);
     try {
       await store.saveApp('cli_a', 'b');
-      await sleep(50);
+      await reactionsDone();
       assert.strictEqual(fired, 1, 'our own write echoed back by SecretStorage is not a second change');
       secrets.externalStore(SecretKey.Credentials, JSON.stringify({ kind: 'token', token: 't-other-window', savedAt: 1 }));
-      await waitFor(() => fired === 2, 2000, 'the change from another window');
+      await waitFor(() => fired === 2, 10000, 'the change from another window');
       assert.strictEqual((await store.get())?.kind, 'token');
       await store.clear();
-      await sleep(50);
+      await reactionsDone();
       assert.strictEqual(fired, 3);
       secrets.externalStore('someone.else', 'x');
-      await sleep(50);
+      await reactionsDone();
       assert.strictEqual(fired, 3, 'other keys are ignored');
+    } finally {
+      sub.dispose();
+      store.dispose();
+    }
+  });
+
+  test('a keychain that throws: get() rejects with a KeychainError (not "signed out"), told once until a read works; a failed save is told and changes nothing', async () => {
+    const secrets = new MemorySecrets();
+    const told: KeychainError[] = [];
+    const store = new CredentialStore(secrets, { onError: (e) => told.push(e) });
+    let fired = 0;
+    const sub = store.onDidChange(() => fired++);
+    const realGet = secrets.get.bind(secrets);
+    const realStore = secrets.store.bind(secrets);
+    try {
+      await store.saveApp('cli_kept', 'kept-secret');
+      await reactionsDone();
+      fired = 0;
+      secrets.get = () => Promise.reject(new Error('locked'));
+      for (let i = 0; i < 3; i++) {
+        await assert.rejects(store.get(), (e: unknown) => e instanceof KeychainError && e.operation === 'read' && e.reason === 'locked');
+      }
+      assert.strictEqual(told.length, 1, 'the same read failure is told once');
+      secrets.get = realGet;
+      assert.strictEqual((await store.get())?.kind, 'app', 'the credentials were never lost');
+      secrets.get = () => Promise.reject(new Error('locked'));
+      await assert.rejects(store.get(), KeychainError);
+      assert.strictEqual(told.length, 2, 'told again after a read worked in between');
+
+      secrets.get = realGet;
+      secrets.store = () => Promise.reject(new Error('read-only keychain'));
+      await assert.rejects(store.saveToken('t-new'), (e: unknown) => e instanceof KeychainError && e.operation === 'save' && e.reason === 'read-only keychain');
+      assert.strictEqual(told.length, 3);
+      assert.strictEqual(told[2].operation, 'save');
+      assert.strictEqual(fired, 0, 'a failed save is not a change');
+      const kept = await store.get();
+      assert.ok(kept?.kind === 'app' && kept.appId === 'cli_kept' && kept.appSecret === 'kept-secret', 'the stored credentials are unchanged');
+      secrets.store = realStore;
     } finally {
       sub.dispose();
       store.dispose();
@@ -351,7 +388,7 @@ suite('Account: credential store and session (local wiring, fake secrets)', () =
   test('the session caches its client, masks the stored secret, and warns once about an old static token', async () => {
     const secrets = new MemorySecrets();
     let now = 1_000_000;
-    const store = new CredentialStore(secrets, () => now);
+    const store = new CredentialStore(secrets, { now: () => now });
     const log = nullLog();
     const session = new LarkSession(store, log, settings, () => now);
     const window = vscode.window as { showWarningMessage: unknown };
@@ -376,22 +413,20 @@ suite('Account: credential store and session (local wiring, fake secrets)', () =
       assert.ok(b && b !== a && b.appId === undefined, 'new client after the credentials changed');
       assert.ok(log.masked.includes('t-local-token'));
 
-      now += 100 * 60_000;
+      // requireClient() shows its warnings before it resolves: no waiting needed (nor possible to miss)
+      now += 105 * 60_000 - 1;
       await session.requireClient();
-      await sleep(50);
       assert.deepStrictEqual(warnings, [], 'no warning before 1 h 45 min');
-      now += 10 * 60_000;
+      now += 1;
       await session.requireClient();
-      await waitFor(() => warnings.length === 1, 2000, 'the old-token warning');
-      assert.match(warnings[0], /set 110 minutes ago and expires within 2 hours/);
+      assert.strictEqual(warnings.length, 1, 'the old-token warning at 1 h 45 min');
+      assert.match(warnings[0], /set 105 minutes ago and expires within 2 hours/);
       await session.requireClient();
-      await sleep(50);
       assert.strictEqual(warnings.length, 1, 'once per token');
 
       await store.clear();
       assert.strictEqual(await session.requireClient(), undefined);
-      await waitFor(() => warnings.length === 2, 2000, 'the signed-out warning');
-      assert.strictEqual(warnings[1], 'Sign in to Lark to upload images.');
+      assert.deepStrictEqual(warnings.slice(1), ['Sign in to Lark to upload images.']);
     } finally {
       window.showWarningMessage = original;
       session.dispose();

@@ -99,3 +99,53 @@ export function outputLogFiles(): string[] {
   walk(logsRoot);
   return found;
 }
+
+/** Everything our output channel has written to its log files so far ('' when none are found). */
+export function outputLogText(): string {
+  return outputLogFiles()
+    .map((f) => fs.readFileSync(f, 'utf8'))
+    .join('\n');
+}
+
+/** Waits until the output channel's log contains `needle` (the channel writes its file with a delay). */
+export async function waitForLog(needle: string | RegExp, timeoutMs = 15000): Promise<string> {
+  return waitFor(
+    () => {
+      const text = outputLogText();
+      return (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) ? text : undefined;
+    },
+    timeoutMs,
+    `the output log to contain ${String(needle)}`,
+  );
+}
+
+export interface ShownMessage {
+  severity: 'error' | 'warning' | 'info';
+  text: string;
+  /** The buttons offered. */
+  items: string[];
+}
+
+/**
+ * Until disposed, records the notifications shown through `vscode.window.show*Message` and
+ * answers each with undefined (as if dismissed). Extension code and these tests share the
+ * extension's API object, so the extension's own messages are recorded too.
+ */
+export function captureMessages(): { readonly shown: ShownMessage[]; texts(severity?: ShownMessage['severity']): string[]; dispose(): void } {
+  const window = vscode.window as unknown as Record<string, unknown>;
+  const names = { error: 'showErrorMessage', warning: 'showWarningMessage', info: 'showInformationMessage' } as const;
+  const originals = Object.fromEntries(Object.values(names).map((n) => [n, window[n]]));
+  const shown: ShownMessage[] = [];
+  for (const [severity, name] of Object.entries(names) as [ShownMessage['severity'], string][]) {
+    window[name] = (text: unknown, ...rest: unknown[]) => {
+      const items = rest.map((r) => (typeof r === 'string' ? r : (r as { title?: unknown })?.title)).filter((t): t is string => typeof t === 'string');
+      shown.push({ severity, text: String(text), items });
+      return Promise.resolve(undefined);
+    };
+  }
+  return {
+    shown,
+    texts: (severity) => shown.filter((m) => severity === undefined || m.severity === severity).map((m) => m.text),
+    dispose: () => Object.assign(window, originals),
+  };
+}

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { Command } from '../../../src/constants';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import { startLarkServer, type LarkServer } from '../../larkServer/server';
-import { canScreenshot, getExtension, getExtensionApi, screenshot, sleep, waitFor } from './helpers';
+import { getExtension, getExtensionApi, waitFor } from './helpers';
 
 const config = () => vscode.workspace.getConfiguration('larkImageUpload');
 const KEY = /img_v2_[0-9a-f-]+/;
@@ -200,7 +200,7 @@ suite('Paste, drop and hover (real VS Code + stand-in Lark server)', () => {
     await paste(editor, pastedImage(fs.readFileSync(path.join(fixtures, 'text-as.png')), 'notes.png'), [range]);
     assert.strictEqual(editor.document.getText(), 'text\n');
     assert.strictEqual(uploadRequests().length, 0);
-    const diags = await waitFor(() => vscode.languages.getDiagnostics(editor.document.uri).filter((d) => d.source === 'Lark Image Upload'), 5000, 'diagnostic');
+    const diags = await waitFor(() => vscode.languages.getDiagnostics(editor.document.uri).filter((d) => d.source === 'Lark Image Upload'), 15000, 'diagnostic');
     assert.strictEqual(diags.length, 1);
     assert.strictEqual((diags[0].code as { value: number }).value, 234011);
     assert.deepStrictEqual(diags[0].range, range);
@@ -219,14 +219,14 @@ suite('Paste, drop and hover (real VS Code + stand-in Lark server)', () => {
     this.timeout(20000);
     const editor = await openDoc('paste/cancel.md', '', 'markdown');
     const before = api.history.list().length;
-    server.injectFaults({ kind: 'slow', delayMs: 4000 });
+    // The upload is held by the server until it is cancelled (the delay only has to outlast the test).
+    server.injectFaults({ kind: 'slow', delayMs: 120_000 });
     const source = new vscode.CancellationTokenSource();
     const range = endOf(editor.document);
     const edits = await api.pasteProvider.provideDocumentPasteEdits(editor.document, [range], pastedImage(distinctPng('cancel')), pasteContext, token());
     assert.ok(edits?.length);
     const resolving = api.pasteProvider.resolveDocumentPasteEdit(edits[0], source.token);
-    await waitFor(() => server.requests.some((r) => r.path === '/open-apis/im/v1/images') || server.pendingFaults() === 0, 10000, 'the upload to start');
-    await sleep(200);
+    await waitFor(() => server.pendingFaults() === 0, 15000, 'the upload to be held by the server');
     source.cancel();
     const resolved = await resolving;
     assert.strictEqual(resolved.additionalEdit, undefined);
@@ -308,27 +308,4 @@ suite('Paste, drop and hover (real VS Code + stand-in Lark server)', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  test('README picture: the hover over an image_key in a markdown file', async function () {
-    if (!canScreenshot()) this.skip();
-    this.timeout(60000);
-    const overview = path.join(getExtension().extensionPath, 'media', 'readme', 'overview.png');
-    const file = fs.existsSync(overview) ? writeFile('docs/overview.png', fs.readFileSync(overview)) : writeFile('docs/overview.png', distinctPng('shot'));
-    const summary = await api.uploadFiles([file], { insert: false });
-    const key = summary?.outcomes[0].ok ? summary.outcomes[0].imageKey : '';
-    assert.ok(key);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    const editor = await openDoc('docs/release-card.md', `# Release card\n\nThe new overview:\n\n![overview](${key})\n`, 'markdown');
-    const line = 4;
-    const col = editor.document.lineAt(line).text.indexOf(key) + 8;
-    editor.selection = new vscode.Selection(line, col, line, col);
-    await vscode.commands.executeCommand('workbench.view.extension.larkImageUpload');
-    await vscode.commands.executeCommand('workbench.action.closePanel');
-    await vscode.window.showTextDocument(editor.document);
-    await sleep(500);
-    await vscode.commands.executeCommand('editor.action.showHover');
-    await sleep(2500); // the image in the hover loads asynchronously
-    const png = await screenshot('readme-hover', { settleMs: 500 });
-    assert.ok(fs.statSync(png).size > 10000);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  });
 });

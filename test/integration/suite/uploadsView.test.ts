@@ -5,10 +5,11 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ContextKey, ViewItem } from '../../../src/constants';
+import { ContextKey, UPLOADS_VIEW_ID, VIEW_CONTAINER_ID, ViewItem } from '../../../src/constants';
 import { UploadHistory, type HistoryStorage, type UploadRecord } from '../../../src/core/history';
 import { getExtension } from './helpers';
-import { UploadsTreeProvider, escapeMarkdown, recordsFromCommandArgs } from '../../../src/vscode/uploadsView';
+import { UploadsTreeProvider, recordsFromCommandArgs } from '../../../src/vscode/uploadsView';
+import { escapeMarkdown } from '../../../src/vscode/format';
 
 function memoryStorage(): HistoryStorage & { value: unknown } {
   const s = {
@@ -182,10 +183,13 @@ suite('Uploads view (real VS Code extension host)', () => {
     assert.deepStrictEqual(recordsFromCommandArgs(a, [{ bogus: true } as unknown as UploadRecord]), [a]);
   });
 
-  test('the contextValues and the context key are the ones the manifest menus use', () => {
+  test('the contextValues, the context key, the view and its container are the ones the manifest uses', () => {
     const pkg = fs.readFileSync(path.join(getExtension().extensionPath, 'package.json'), 'utf8');
     assert.ok(pkg.includes(`viewItem == ${ViewItem.Uploaded}`), ViewItem.Uploaded);
     assert.ok(pkg.includes(`viewItem == ${ViewItem.Failed}`), ViewItem.Failed);
     assert.ok(pkg.includes(`${ContextKey.HasUploads}`), ContextKey.HasUploads);
+    const contributes = (JSON.parse(pkg) as { contributes: { viewsContainers: { activitybar: { id: string }[] }; views: Record<string, { id: string }[]> } }).contributes;
+    assert.deepStrictEqual(contributes.viewsContainers.activitybar.map((c) => c.id), [VIEW_CONTAINER_ID]);
+    assert.deepStrictEqual(contributes.views[VIEW_CONTAINER_ID]?.map((v) => v.id), [UPLOADS_VIEW_ID]);
   });
 });
