@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `npm run mutate [-- <stryker options>]`: StrykerJS over src/core with the Node unit suite.
+#   npm run mutate                                      every file of src/core (incremental)
+#   npm run mutate -- --mutate src/core/history.ts      one file (results of the others are kept)
+#   npm run mutate -- --concurrency 1                   one test runner (default 2: 1 checker + 1 runner)
+#   npm run mutate -- --force                           ignore the incremental file, test every mutant
+# Config: test/mutation/stryker.config.json. Report: reports/mutation/mutation.html (and .json);
+# the survivors as text: node test/mutation/survivors.mjs [src/core/x.ts].
+# Incremental: test/mutation/stryker-incremental.json (committed) holds the last results; a run
+# retests only mutants whose code or covering tests changed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+# Stryker compares the compiled test files (out/test/unit) with the ones of the last run to find
+# changed tests, and reads them from this tree: compile first so they are current.
+npx tsc -p . || exit 1
+
+npx stryker run test/mutation/stryker.config.json "$@"
+rc=$?
+
+# The incremental file is committed: keep this machine's paths out of it.
+inc=test/mutation/stryker-incremental.json
+if [ -f "$inc" ]; then
+  node -e '
+    const fs = require("fs");
+    const [file, root] = process.argv.slice(1);
+    const text = fs.readFileSync(file, "utf8").split(JSON.stringify(root).slice(1, -1)).join(".");
+    const report = JSON.parse(text);
+    report.projectRoot = ".";
+    fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+  ' "$inc" "$PWD" || rc=1
+fi
+exit $rc
