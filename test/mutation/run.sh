@@ -2,7 +2,7 @@
 # `npm run mutate [-- <stryker options>]`: StrykerJS over src/core with the Node unit suite.
 #   npm run mutate                                      every file of src/core (incremental)
 #   npm run mutate -- --mutate src/core/history.ts      one file (results of the others are kept)
-#   npm run mutate -- --concurrency 1                   one test runner (default 2: 1 checker + 1 runner)
+#   npm run mutate -- --concurrency 1                   one test runner (default 2)
 #   npm run mutate -- --force                           ignore the incremental file, test every mutant
 # Config: test/mutation/stryker.config.json. Report: reports/mutation/mutation.html (and .json);
 # the survivors as text: node test/mutation/survivors.mjs [src/core/x.ts].
@@ -15,7 +15,9 @@ cd "$(dirname "$0")/../.."
 # changed tests, and reads them from this tree: compile first so they are current.
 npx tsc -p . || exit 1
 
-npx stryker run test/mutation/stryker.config.json "$@"
+# concurrency.mjs: `--concurrency 1` means one test runner (see that file)
+node --import ./test/mutation/concurrency.mjs node_modules/@stryker-mutator/core/bin/stryker.js \
+  run test/mutation/stryker.config.json "$@"
 rc=$?
 
 # The incremental file is committed: keep this machine's paths out of it.
