@@ -4,6 +4,7 @@
 import { setMaxListeners } from 'events';
 import { UploadError, isRetryable } from './larkErrors';
 import { LocalCode } from './types';
+import { mapPool } from './pool';
 
 export interface Clock {
   now(): number;
@@ -217,20 +218,14 @@ export class UploadScheduler {
    * as cancelled (code 9104) without touching the network.
    */
   async run<T>(jobs: readonly Job<T>[], options: { signal?: AbortSignal; onSettled?: (index: number, outcome: JobOutcome<T>) => void } = {}): Promise<JobOutcome<T>[]> {
-    const outcomes = new Array<JobOutcome<T>>(jobs.length);
-    let next = 0;
     const signal = options.signal ?? new AbortController().signal;
     // Every waiting job listens for the abort: more than the default 10 listeners is expected.
     setMaxListeners(0, signal);
-    const worker = async (): Promise<void> => {
-      while (next < jobs.length) {
-        const index = next++;
-        outcomes[index] = await this.runOne(jobs[index], index, signal);
-        options.onSettled?.(index, outcomes[index]);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, jobs.length) }, worker));
-    return outcomes;
+    return mapPool(jobs, this.concurrency, async (job, index) => {
+      const outcome = await this.runOne(job, index, signal);
+      options.onSettled?.(index, outcome);
+      return outcome;
+    });
   }
 
   private async runOne<T>(job: Job<T>, index: number, signal: AbortSignal): Promise<JobOutcome<T>> {
