@@ -1,10 +1,10 @@
 // Mocha options for the mutation run (test/mutation/stryker.config.json -> mochaOptions.config;
 // Stryker's mochaOptions take no `timeout`). Same suite as `npm test` level 1 (tdd ui, 20 s
 // timeout), limited to the test files that can kill a mutant: those whose compiled code loads
-// src/ in the test process, directly or through a local module. The others (today cli, l10n,
-// larkServer, packaging) never load src/ or run the CLI in a child process with a clean
-// environment, so no mutant reaches them: they would only lengthen every run (and the CLI's
-// real-time rate test can fail Stryker's initial run on a busy machine). `npm test` runs them all.
+// src/ in the test process, directly or through a local module. The others (e.g. l10n,
+// larkServer, packaging) never load src/, or only run the CLI in a child process with a clean
+// environment, so no mutant can reach them: they would only lengthen every run. `npm test` runs
+// them all.
 const fs = require('fs');
 const path = require('path');
 
