@@ -19,12 +19,28 @@ export interface RecordingProxy {
   close(): Promise<void>;
 }
 
-export async function startRecordingProxy(): Promise<RecordingProxy> {
+export interface RecordingProxyOptions {
+  /**
+   * Names only this proxy can resolve, e.g. { 'lark-stand-in.test': '127.0.0.1' }: a client that
+   * reaches such a host at all must have gone through the proxy (as behind a corporate proxy, the
+   * client never resolves the name itself). `connects` keeps the name the client asked for.
+   */
+  hosts?: Record<string, string>;
+}
+
+export async function startRecordingProxy(options: RecordingProxyOptions = {}): Promise<RecordingProxy> {
+  const hosts = options.hosts ?? {};
   const connects: string[] = [];
   const forwarded: string[] = [];
   const received: Buffer[] = [];
   const proxy = createProxy(http.createServer());
-  proxy.prependListener('connect', (req: http.IncomingMessage) => connects.push(String(req.url)));
+  // Runs before the proxy's own handler, which connects to whatever req.url says.
+  proxy.prependListener('connect', (req: http.IncomingMessage) => {
+    const target = String(req.url);
+    connects.push(target);
+    const m = /^(.*):(\d+)$/.exec(target);
+    if (m && hosts[m[1]]) req.url = `${hosts[m[1]]}:${m[2]}`;
+  });
   proxy.prependListener('request', (req: http.IncomingMessage) => forwarded.push(`${req.method} ${req.url}`));
   const proxySockets = new Set<net.Socket>();
   proxy.on('connection', (s: net.Socket) => {
