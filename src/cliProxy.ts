@@ -63,18 +63,21 @@ class TunnelAgent extends HttpsProxyAgent<string> {
   }
 }
 
-const CERTIFICATE_ERRORS = /\b(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID)\b/;
+const UNTRUSTED = /\b(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED)\b/;
+const WRONG_HOST = /\bERR_TLS_CERT_ALTNAME_INVALID\b/;
 
 /**
- * A line for stderr when a failure was the server's TLS certificate (typically a corporate proxy
- * or CA that re-signs traffic), naming the variable that fixes it; undefined otherwise.
+ * A line for stderr when failures were about the server's TLS certificate: not trusted (typically
+ * a corporate proxy or CA that re-signs traffic: name the variable that fixes it) or made for
+ * another host; undefined otherwise.
  */
 export function certificateHint(messages: readonly string[]): string | undefined {
-  for (const m of messages) {
-    const code = CERTIFICATE_ERRORS.exec(m)?.[1];
-    if (code) {
-      return `lark-image-upload: the server's TLS certificate is not trusted (${code}). If a corporate proxy or CA signs it, set NODE_EXTRA_CA_CERTS to that CA's PEM file.`;
-    }
+  const untrusted = messages.map((m) => UNTRUSTED.exec(m)?.[1]).find((c) => c !== undefined);
+  if (untrusted) {
+    return `lark-image-upload: the server's TLS certificate is not trusted (${untrusted}). If a corporate proxy or CA signs it, set NODE_EXTRA_CA_CERTS to that CA's PEM file.`;
+  }
+  if (messages.some((m) => WRONG_HOST.test(m))) {
+    return "lark-image-upload: the server's TLS certificate was made for another host (ERR_TLS_CERT_ALTNAME_INVALID); check the base URL.";
   }
   return undefined;
 }

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { startLarkServer, TOKEN_PATH, UPLOAD_PATH, type LarkServer } from '../larkServer/server';
-import { makeTestCa, type TestCa } from '../support/testCa';
+import { makeTestCa, TLS_STAND_IN_HOST, type TestCa } from '../support/testCa';
 import { startRecordingProxy, type RecordingProxy } from '../support/recordingProxy';
 
 const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli.js');
@@ -51,7 +51,7 @@ suite('CLI behind a proxy (HTTPS_PROXY / NO_PROXY / NODE_EXTRA_CA_CERTS)', () =>
     this.timeout(20000);
     assert.ok(fs.existsSync(CLI), 'dist/cli.js is missing: run `npm run build` first');
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lark-cli-proxy-'));
-    ca = makeTestCa(path.join(tmp, 'ca'), [HOST]);
+    ca = makeTestCa(path.join(tmp, 'ca'), [HOST, TLS_STAND_IN_HOST]);
     files = ['a', 'b'].map((n) => {
       const f = path.join(tmp, `${n}.png`);
       fs.writeFileSync(f, Buffer.concat([PNG, Buffer.from(n)])); // distinct bytes after IEND
@@ -61,7 +61,7 @@ suite('CLI behind a proxy (HTTPS_PROXY / NO_PROXY / NODE_EXTRA_CA_CERTS)', () =>
   suiteTeardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
   setup(async () => {
     server = await startLarkServer({ host: HOST, tls: { key: ca.key, cert: ca.cert } });
-    proxy = await startRecordingProxy();
+    proxy = await startRecordingProxy({ hosts: { [TLS_STAND_IN_HOST]: HOST } });
     credentials = { LARK_APP_ID: server.demo.appId, LARK_APP_SECRET: server.demo.appSecret };
   });
   teardown(async () => {
@@ -78,8 +78,7 @@ suite('CLI behind a proxy (HTTPS_PROXY / NO_PROXY / NODE_EXTRA_CA_CERTS)', () =>
   }
 
   /** Everything the proxy saw: CONNECT lines only, no credential, token or request of ours. */
-  function assertOnlyTunnels(): void {
-    const target = `${HOST}:${server.port}`;
+  function assertOnlyTunnels(target = `${HOST}:${server.port}`): void {
     assert.ok(proxy.connects.length >= 1, 'the proxy saw no CONNECT');
     assert.deepStrictEqual([...new Set(proxy.connects)], [target]);
     assert.deepStrictEqual(proxy.forwarded, []);
@@ -95,6 +94,14 @@ suite('CLI behind a proxy (HTTPS_PROXY / NO_PROXY / NODE_EXTRA_CA_CERTS)', () =>
     const run = await runCli(['--base-url', server.baseUrl, ...files], { ...credentials, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: ca.caFile });
     assertUploaded(run);
     assertOnlyTunnels();
+  });
+
+  test('a host name only the proxy can resolve: the CLI leaves the name to the proxy and checks the certificate against it', async () => {
+    // Behind a corporate proxy the client often cannot resolve outside names; `.test` never resolves.
+    const base = `https://${TLS_STAND_IN_HOST}:${server.port}`;
+    const run = await runCli(['--base-url', base, ...files], { ...credentials, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: ca.caFile });
+    assertUploaded(run);
+    assertOnlyTunnels(`${TLS_STAND_IN_HOST}:${server.port}`);
   });
 
   test('lower-case https_proxy works the same', async () => {
@@ -136,6 +143,8 @@ suite('CLI behind a proxy (HTTPS_PROXY / NO_PROXY / NODE_EXTRA_CA_CERTS)', () =>
       const run = await runCli(['--base-url', wrong.baseUrl, files[0]], { LARK_APP_ID: wrong.demo.appId, LARK_APP_SECRET: wrong.demo.appSecret, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: other.caFile });
       assert.strictEqual(run.code, 1, run.stderr);
       assert.match(String(run.lines[0].message), /ERR_TLS_CERT_ALTNAME_INVALID/);
+      assert.match(run.stderr, /certificate was made for another host \(ERR_TLS_CERT_ALTNAME_INVALID\); check the base URL/);
+      assert.doesNotMatch(run.stderr, /NODE_EXTRA_CA_CERTS/);
       assert.strictEqual(wrong.requests.length, 0, 'no request reached the server');
       assert.deepStrictEqual([...new Set(proxy.connects)], [`${HOST}:${wrong.port}`]);
     } finally {
