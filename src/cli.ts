@@ -7,6 +7,7 @@ import { DedupeIndex, MemoryStore } from './core/dedupe';
 import { uploadFiles, type FileOutcome } from './core/uploadFiles';
 import { UploadError, redact } from './core/larkErrors';
 import { IMAGE_TYPES, type ImageType } from './core/types';
+import { certificateHint, proxyFetch } from './cliProxy';
 
 const USAGE = `Usage: lark-image-upload [--base-url URL] [--image-type message|avatar] FILE...
 
@@ -74,7 +75,8 @@ export async function main(argv: string[], io: Io, signal?: AbortSignal): Promis
       io.stdout(USAGE);
       return 0;
     }
-    client = new LarkClient({ baseUrl: options.baseUrl, credentials: options.credentials });
+    // HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read from process.env (see cliProxy.ts).
+    client = new LarkClient({ baseUrl: options.baseUrl, credentials: options.credentials, fetch: proxyFetch() });
   } catch (e) {
     if (e instanceof UsageError || e instanceof UploadError) {
       io.stderr(`lark-image-upload: ${safe(e.message)}`);
@@ -110,6 +112,8 @@ export async function main(argv: string[], io: Io, signal?: AbortSignal): Promis
   });
   flush();
   const failedCount = outcomes.filter((o) => !o.ok).length;
+  const tlsHint = certificateHint(outcomes.flatMap((o) => (o.ok ? [] : [o.message])));
+  if (tlsHint) io.stderr(tlsHint);
   io.stderr(`${outcomes.length - failedCount} uploaded, ${failedCount} failed`);
   return failedCount === 0 ? 0 : 1;
 }

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runTests } from '@vscode/test-electron';
+import { extensionHostTestCaEnv } from '../support/testCa';
 
 function jsonObject(name: string, text: string): Record<string, unknown> {
   const v: unknown = JSON.parse(text);
@@ -44,6 +45,8 @@ async function main(): Promise<number> {
   const report = path.join(tmp, 'report.log');
   fs.writeFileSync(report, '');
   const extensionTestsEnv: Record<string, string> = { VSCODE_TEST_LOG: report, LARK_TEST_USER_SETTINGS: settingsFile };
+  // the test CA of suite/proxy.test.ts (NODE_EXTRA_CA_CERTS + LARK_TEST_TLS_DIR), as runner.js does
+  Object.assign(extensionTestsEnv, extensionHostTestCaEnv(path.join(tmp, 'test-ca'), process.env.NODE_EXTRA_CA_CERTS));
   if (process.env.LARK_TEST_ENV_JSON) {
     for (const [k, v] of Object.entries(jsonObject('LARK_TEST_ENV_JSON', process.env.LARK_TEST_ENV_JSON))) {
       extensionTestsEnv[k] = v === null || v === undefined ? '' : String(v);

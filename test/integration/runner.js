@@ -27,6 +27,7 @@
 //   LARK_TEST_SCREENSHOT_DIR  screenshot request dir (always set), see below
 //   LARK_TEST_USER_SETTINGS   path of the user settings.json written here (the in-host entry,
 //                             suite/index.ts, fails the run without it)
+//   NODE_EXTRA_CA_CERTS, LARK_TEST_TLS_DIR  a test CA made here (test/support/testCa.ts)
 //   + everything from LARK_TEST_ENV_JSON, and our own environment (e.g. LARK_DEMO_FAIL,
 //     LARK_TEST_PICTURES: see suite/index.ts)
 //
@@ -101,7 +102,16 @@ const settingsFile = path.join(userData, 'User', 'settings.json');
 fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
 fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2) + '\n');
 
-const hostEnv = {};
+// A test CA for the TLS stand-in of suite/proxy.test.ts, trusted by the extension host through
+// NODE_EXTRA_CA_CERTS (read at process start); sets LARK_TEST_TLS_DIR too (without it that test
+// fails and says why). LARK_TEST_ENV_JSON wins.
+let hostEnv = {};
+try {
+  hostEnv = require(path.join(__dirname, '..', '..', 'out', 'test', 'support', 'testCa.js'))
+    .extensionHostTestCaEnv(path.join(tmp, 'test-ca'), env.NODE_EXTRA_CA_CERTS);
+} catch (e) {
+  console.error(`[runner] no test CA for the proxy test: ${e.message}`);
+}
 if (env.LARK_TEST_ENV_JSON) {
   for (const [k, v] of Object.entries(parseJsonObject('LARK_TEST_ENV_JSON', env.LARK_TEST_ENV_JSON))) {
     hostEnv[k] = v === null || v === undefined ? '' : String(v);

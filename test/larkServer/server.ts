@@ -54,6 +54,7 @@
  * with advanceClock(): token expiry and rate windows use it.
  */
 import * as http from 'http';
+import * as https from 'https';
 import * as crypto from 'crypto';
 import type { AddressInfo } from 'net';
 import busboy from 'busboy';
@@ -101,6 +102,10 @@ export interface LarkServerOptions {
   now?: () => number;
   /** called when a request is finished (answered, reset, or the client went away) */
   onRequest?: (r: RecordedRequest) => void;
+  /** address to listen on; default 127.0.0.1 (e.g. 127.0.0.2: an address proxies do not skip) */
+  host?: string;
+  /** serve https with this key and certificate (PEM) instead of http */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface RecordedRequest {
@@ -736,7 +741,7 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
     return notFound(req, res, rec);
   };
 
-  const server = http.createServer((req, res) => {
+  const onHttpRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     handle(req, res).catch(() => {
       try {
         if (canWrite(res) && !res.headersSent) {
@@ -747,16 +752,18 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
         /* ignore */
       }
     });
-  });
+  };
+  const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, onHttpRequest) : http.createServer(onHttpRequest);
   server.keepAliveTimeout = 5000;
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
 
+  const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+    server.listen(opts.port ?? 0, host, () => {
       server.off('error', reject);
       resolve();
     });
@@ -771,7 +778,7 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
   };
 
   const api: LarkServer = {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     demo: demoApp,
     requests,

@@ -1,0 +1,185 @@
+// The CLI behind a proxy, end to end: dist/cli.js as a child process, a local CONNECT proxy
+// (test/support/recordingProxy.ts) and a TLS stand-in server whose certificate a throwaway test CA
+// signed (test/support/testCa.ts). The stand-in listens on 127.0.0.2: the CLI, like VS Code, never
+// proxies localhost / 127.0.0.1 / ::1, and any other address follows the proxy variables.
+import * as assert from 'assert';
+import * as cp from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { startLarkServer, TOKEN_PATH, UPLOAD_PATH, type LarkServer } from '../larkServer/server';
+import { makeTestCa, TLS_STAND_IN_HOST, type TestCa } from '../support/testCa';
+import { startRecordingProxy, type RecordingProxy } from '../support/recordingProxy';
+
+const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli.js');
+const HOST = '127.0.0.2';
+/** a 1×1 PNG */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  lines: Record<string, unknown>[];
+}
+
+/** Runs the CLI with only PATH, HOME and `env`: no proxy variable of this machine leaks in. */
+function runCli(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = cp.spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const lines = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      resolve({ code, stdout, stderr, lines });
+    });
+  });
+}
+
+suite('CLI behind a proxy (HTTPS_PROXY / NO_PROXY / NODE_EXTRA_CA_CERTS)', () => {
+  let tmp: string;
+  let ca: TestCa;
+  let files: string[];
+  let server: LarkServer;
+  let proxy: RecordingProxy;
+  let credentials: Record<string, string>;
+
+  suiteSetup(function () {
+    this.timeout(20000);
+    assert.ok(fs.existsSync(CLI), 'dist/cli.js is missing: run `npm run build` first');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lark-cli-proxy-'));
+    ca = makeTestCa(path.join(tmp, 'ca'), [HOST, TLS_STAND_IN_HOST]);
+    files = ['a', 'b'].map((n) => {
+      const f = path.join(tmp, `${n}.png`);
+      fs.writeFileSync(f, Buffer.concat([PNG, Buffer.from(n)])); // distinct bytes after IEND
+      return f;
+    });
+  });
+  suiteTeardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  setup(async () => {
+    server = await startLarkServer({ host: HOST, tls: { key: ca.key, cert: ca.cert } });
+    proxy = await startRecordingProxy({ hosts: { [TLS_STAND_IN_HOST]: HOST } });
+    credentials = { LARK_APP_ID: server.demo.appId, LARK_APP_SECRET: server.demo.appSecret };
+  });
+  teardown(async () => {
+    await proxy.close();
+    await server.close();
+  });
+
+  function assertUploaded(run: Run): void {
+    assert.strictEqual(run.code, 0, run.stderr);
+    assert.deepStrictEqual(run.lines.map((l) => l.file), files);
+    for (const l of run.lines) assert.ok(l.ok === true && server.images.has(String(l.imageKey)), JSON.stringify(l));
+    assert.strictEqual(server.tokenRequests(), 1);
+    assert.strictEqual(server.uploads(), 2);
+  }
+
+  /** Everything the proxy saw: CONNECT lines only, no credential, token or request of ours. */
+  function assertOnlyTunnels(target = `${HOST}:${server.port}`): void {
+    assert.ok(proxy.connects.length >= 1, 'the proxy saw no CONNECT');
+    assert.deepStrictEqual([...new Set(proxy.connects)], [target]);
+    assert.deepStrictEqual(proxy.forwarded, []);
+    const wire = proxy.wire();
+    assert.ok(wire.includes(`CONNECT ${target} HTTP/1.1`), 'the tap recorded the CONNECT request');
+    assert.ok(!wire.includes(server.demo.appSecret), 'the app secret crossed the proxy in clear text');
+    for (const word of ['app_secret', 'authorization', 'bearer', TOKEN_PATH, UPLOAD_PATH, 'image_type']) {
+      assert.ok(!wire.toLowerCase().includes(word.toLowerCase()), `the proxy saw "${word}"`);
+    }
+  }
+
+  test('HTTPS_PROXY: the token request and every upload go through a CONNECT tunnel; the proxy sees no credential', async () => {
+    const run = await runCli(['--base-url', server.baseUrl, ...files], { ...credentials, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: ca.caFile });
+    assertUploaded(run);
+    assertOnlyTunnels();
+  });
+
+  test('a host name only the proxy can resolve: the CLI leaves the name to the proxy and checks the certificate against it', async () => {
+    // Behind a corporate proxy the client often cannot resolve outside names; `.test` never resolves.
+    const base = `https://${TLS_STAND_IN_HOST}:${server.port}`;
+    const run = await runCli(['--base-url', base, ...files], { ...credentials, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: ca.caFile });
+    assertUploaded(run);
+    assertOnlyTunnels(`${TLS_STAND_IN_HOST}:${server.port}`);
+  });
+
+  test('lower-case https_proxy works the same', async () => {
+    const run = await runCli(['--base-url', server.baseUrl, ...files], { ...credentials, https_proxy: proxy.url, NODE_EXTRA_CA_CERTS: ca.caFile });
+    assertUploaded(run);
+    assertOnlyTunnels();
+  });
+
+  test('NO_PROXY / no_proxy naming the host: direct connection, the proxy sees nothing', async () => {
+    const cases: Record<string, string>[] = [{ NO_PROXY: HOST }, { no_proxy: `example.com,${HOST}` }];
+    for (const noProxy of cases) {
+      server.reset();
+      const run = await runCli(['--base-url', server.baseUrl, files[0]], { ...credentials, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: ca.caFile, ...noProxy });
+      assert.strictEqual(run.code, 0, `${JSON.stringify(noProxy)}: ${run.stderr}`);
+      assert.strictEqual(server.uploads(), 1);
+    }
+    assert.deepStrictEqual(proxy.connects, []);
+    assert.strictEqual(proxy.wire(), '');
+  });
+
+  test('without NODE_EXTRA_CA_CERTS: exit 1, the failure and a hint name the untrusted certificate, no secret printed', async function () {
+    this.timeout(30000); // a network error is retried with backoff
+    const run = await runCli(['--base-url', server.baseUrl, files[0]], { ...credentials, HTTPS_PROXY: proxy.url });
+    assert.strictEqual(run.code, 1, run.stderr);
+    assert.strictEqual(run.lines.length, 1);
+    assert.strictEqual(run.lines[0].ok, false);
+    assert.match(String(run.lines[0].message), /UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+    assert.match(run.stderr, /TLS certificate is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\).*NODE_EXTRA_CA_CERTS/);
+    assert.ok(!run.stdout.includes(server.demo.appSecret) && !run.stderr.includes(server.demo.appSecret), 'secret printed');
+    assert.strictEqual(server.requests.length, 0, 'no request reached the server');
+    assertOnlyTunnels(); // the handshake failed inside the tunnel
+  });
+
+  test('through the tunnel the certificate must still name the server: one made for another address is refused', async function () {
+    this.timeout(30000); // a network error is retried with backoff
+    const other = makeTestCa(path.join(tmp, 'ca-other'), ['127.0.0.3']);
+    const wrong = await startLarkServer({ host: HOST, tls: { key: other.key, cert: other.cert } });
+    try {
+      const run = await runCli(['--base-url', wrong.baseUrl, files[0]], { LARK_APP_ID: wrong.demo.appId, LARK_APP_SECRET: wrong.demo.appSecret, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: other.caFile });
+      assert.strictEqual(run.code, 1, run.stderr);
+      assert.match(String(run.lines[0].message), /ERR_TLS_CERT_ALTNAME_INVALID/);
+      assert.match(run.stderr, /certificate was made for another host \(ERR_TLS_CERT_ALTNAME_INVALID\); check the base URL/);
+      assert.doesNotMatch(run.stderr, /NODE_EXTRA_CA_CERTS/);
+      assert.strictEqual(wrong.requests.length, 0, 'no request reached the server');
+      assert.deepStrictEqual([...new Set(proxy.connects)], [`${HOST}:${wrong.port}`]);
+    } finally {
+      await wrong.close();
+    }
+  });
+
+  test('HTTP_PROXY applies to an http:// base URL (allowed on loopback such as 127.0.0.2): forwarded in clear, so the tap does see secrets there', async () => {
+    // Shows that the tap records what a proxy sees: without TLS the proxy reads the secret. This is
+    // why only loopback may be http://, and what the tunnel tests above rule out.
+    const plain = await startLarkServer({ host: HOST });
+    try {
+      const run = await runCli(['--base-url', plain.baseUrl, files[0]], { LARK_APP_ID: plain.demo.appId, LARK_APP_SECRET: plain.demo.appSecret, HTTP_PROXY: proxy.url });
+      assert.strictEqual(run.code, 0, run.stderr);
+      assert.strictEqual(plain.uploads(), 1);
+      assert.deepStrictEqual(proxy.forwarded, [`POST ${plain.baseUrl}${TOKEN_PATH}`, `POST ${plain.baseUrl}${UPLOAD_PATH}`]);
+      assert.deepStrictEqual(proxy.connects, []);
+      assert.ok(proxy.wire().includes(plain.demo.appSecret));
+    } finally {
+      await plain.close();
+    }
+  });
+
+  test('localhost / 127.0.0.1 are never proxied, as in VS Code (a proxy elsewhere cannot reach this loopback)', async () => {
+    const local = await startLarkServer();
+    try {
+      const env = { LARK_APP_ID: local.demo.appId, LARK_APP_SECRET: local.demo.appSecret, HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, ALL_PROXY: proxy.url };
+      for (const base of [local.baseUrl, `http://localhost:${local.port}`]) {
+        const run = await runCli(['--base-url', base, files[0]], env);
+        assert.strictEqual(run.code, 0, `${base}: ${run.stderr}`);
+      }
+      assert.strictEqual(local.tokenRequests(), 2);
+      assert.strictEqual(proxy.wire(), '');
+    } finally {
+      await local.close();
+    }
+  });
+});
