@@ -3,6 +3,7 @@
 // progress notification -> diagnostics, history, and the keys into the editor (or clipboard).
 import * as vscode from 'vscode';
 import { IMAGE_EXTENSIONS } from '../constants';
+import { byPath, expandFolders } from '../core/collect';
 import { UploadScheduler, rateLimiterFor } from '../core/scheduler';
 import { DedupeIndex, type KeyValueStore } from '../core/dedupe';
 import { uploadFiles, type FileOutcome, type PipelineErrorHandler } from '../core/uploadFiles';
@@ -54,21 +55,16 @@ const GLOB = `**/*.{${IMAGE_EXTENSIONS.join(',')},${IMAGE_EXTENSIONS.map((e) => 
  */
 export async function urisFromCommandArgs(arg: unknown, args: unknown): Promise<vscode.Uri[]> {
   const picked: vscode.Uri[] = Array.isArray(args) && args.length > 0 ? args.filter((a): a is vscode.Uri => a instanceof vscode.Uri) : arg instanceof vscode.Uri ? [arg] : [];
-  const files: vscode.Uri[] = [];
-  for (const uri of picked) {
-    let type: vscode.FileType | undefined;
-    try {
-      type = (await vscode.workspace.fs.stat(uri)).type;
-    } catch {
-      type = undefined; // missing: validation reports it as 9001 with the path
-    }
-    if (type !== undefined && type & vscode.FileType.Directory) {
-      const found = await vscode.workspace.findFiles(new vscode.RelativePattern(uri, GLOB));
-      files.push(...found.sort((a, b) => a.fsPath.localeCompare(b.fsPath)));
-    } else {
-      files.push(uri);
-    }
-  }
+  const { files } = await expandFolders(picked, {
+    isFolder: async (uri) => {
+      try {
+        return ((await vscode.workspace.fs.stat(uri)).type & vscode.FileType.Directory) !== 0;
+      } catch {
+        return false; // missing: validation reports it as 9001 with the path
+      }
+    },
+    imagesIn: async (folder) => (await vscode.workspace.findFiles(new vscode.RelativePattern(folder, GLOB))).sort((a, b) => byPath(a.fsPath, b.fsPath)),
+  });
   const seen = new Set<string>();
   return files.filter((u) => (seen.has(u.toString()) ? false : (seen.add(u.toString()), true)));
 }
