@@ -5,16 +5,19 @@ import { LarkClient, type Credentials } from './core/larkClient';
 import { DEFAULT_CONCURRENCY, UploadScheduler, rateLimiterFor } from './core/scheduler';
 import { DedupeIndex, MemoryStore } from './core/dedupe';
 import { uploadFiles, type FileOutcome } from './core/uploadFiles';
-import { UploadError, redact } from './core/larkErrors';
-import { IMAGE_TYPES, type ImageType } from './core/types';
+import { UploadError, hintFor, isTokenError, redact, tokenRejectedText } from './core/larkErrors';
+import { expandFolders, isFolder, walkImageFiles } from './core/collect';
+import { IMAGE_TYPES, LocalCode, type ImageType } from './core/types';
 import { certificateHint, proxyFetch } from './cliProxy';
 
-const USAGE = `Usage: lark-image-upload [--base-url URL] [--image-type message|avatar] FILE...
+const USAGE = `Usage: lark-image-upload [--base-url URL] [--image-type message|avatar] FILE|FOLDER...
 
 Uploads images to the Lark / Feishu Open Platform (POST /open-apis/im/v1/images) and prints one
-JSON object per file on stdout, in input order:
-  {"file":"a.png","ok":true,"imageKey":"img_v2_..."}
+JSON object per file on stdout, in input order (a FOLDER stands for the images inside it,
+recursively, in path order):
+  {"file":"a.png","ok":true,"imageKey":"img_v2_...","logId":"...","width":640,"height":480}
   {"file":"b.png","ok":false,"code":234011,"message":"...","logId":"..."}
+"reused":true is added when the key came from an identical file earlier in the batch.
 
 Credentials (environment): LARK_APP_ID + LARK_APP_SECRET (preferred), or LARK_TENANT_ACCESS_TOKEN.
 Options:
@@ -31,24 +34,75 @@ interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-class UsageError extends Error {}
+/** `showUsage`: print the usage text after the message (an option we do not know). */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly showUsage = false,
+  ) {
+    super(message);
+  }
+}
+
+const OPTIONS = {
+  'base-url': { type: 'string' },
+  'image-type': { type: 'string' },
+  concurrency: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Edit distance (insertions, deletions, substitutions) between two strings. */
+export function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/**
+ * The known option the user probably meant: the only one the typed name begins, else the
+ * nearest by edit distance when it is close (at most 2 edits, or a third of the name).
+ */
+export function didYouMean(typed: string, known: readonly string[]): string | undefined {
+  const name = typed.replace(/^-+/, '').toLowerCase();
+  if (name === '') return undefined;
+  const prefixed = known.filter((k) => k.startsWith(name));
+  if (prefixed.length === 1) return prefixed[0];
+  let best: { option: string; distance: number } | undefined;
+  for (const option of known) {
+    const distance = levenshtein(name, option);
+    if (!best || distance < best.distance) best = { option, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(name.length / 3)) ? best.option : undefined;
+}
+
+/** Our own words for what node's parseArgs would reject (it would say it in its own terms). */
+function checkOptions(argv: readonly string[]): void {
+  const long = Object.keys(OPTIONS);
+  const short: string[] = Object.values(OPTIONS).flatMap((o) => ('short' in o ? [o.short] : []));
+  for (const arg of argv) {
+    if (arg === '--') return;
+    if (!arg.startsWith('-') || arg === '-') continue;
+    const name = arg.startsWith('--') ? arg.slice(2).split('=')[0] : arg.slice(1, 2);
+    if (arg.startsWith('--') ? long.includes(name) : short.includes(name)) continue;
+    const suggestion = didYouMean(name, long);
+    throw new UsageError(`unknown option ${arg.split('=')[0]}${suggestion ? `; did you mean --${suggestion}?` : '.'}`, true);
+  }
+}
 
 function parse(argv: string[], env: NodeJS.ProcessEnv) {
+  checkOptions(argv);
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'base-url': { type: 'string' },
-        'image-type': { type: 'string' },
-        concurrency: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    const missing = /^Option '(-\w, )?(--[\w-]+)/.exec((e as Error).message);
+    throw new UsageError(missing ? `${missing[2]} needs a value.` : (e as Error).message, true);
   }
   const { values, positionals } = parsed;
   if (values.help) return { help: true as const };
@@ -78,14 +132,14 @@ export async function main(argv: string[], io: Io, signal?: AbortSignal): Promis
     // HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read from process.env (see cliProxy.ts).
     client = new LarkClient({ baseUrl: options.baseUrl, credentials: options.credentials, fetch: proxyFetch() });
   } catch (e) {
-    if (e instanceof UsageError || e instanceof UploadError) {
-      io.stderr(`lark-image-upload: ${safe(e.message)}`);
-      io.stderr('Run with --help for usage.');
-      return 2;
-    }
+    if (e instanceof UsageError || e instanceof UploadError) return usageError(e, io, safe);
     throw e;
   }
-  const { files, imageType } = options;
+  const { imageType } = options;
+  // A folder stands for the images inside; one with none gets its own failure line (9002).
+  const { files, emptyFolders } = await expandFolders(options.files, { isFolder, imagesIn: walkImageFiles, keepEmpty: true });
+  const empty = new Set(emptyFolders);
+  const explained = (o: FileOutcome): FileOutcome => (!o.ok && o.code === LocalCode.NotAFile && empty.has(o.file) ? { ...o, message: 'No images in this folder (searched recursively).' } : o);
   const scheduler = new UploadScheduler({
     concurrency: options.concurrency,
     limiter: rateLimiterFor(client.scopeKey),
@@ -104,7 +158,8 @@ export async function main(argv: string[], io: Io, signal?: AbortSignal): Promis
     imageType,
     dedupe: new DedupeIndex(new MemoryStore()),
     signal,
-    onProgress: (done, total, outcome, index) => {
+    onProgress: (done, total, settled, index) => {
+      const outcome = explained(settled);
       lines[index] = JSON.stringify(toJson(outcome, safe));
       io.stderr(`[${done}/${total}] ${outcome.ok ? `ok   ${outcome.file} -> ${outcome.imageKey}${outcome.deduped ? ' (already uploaded)' : ''}` : `FAIL ${outcome.file}: ${outcome.code} ${safe(outcome.message)}`}`);
       flush();
@@ -115,11 +170,40 @@ export async function main(argv: string[], io: Io, signal?: AbortSignal): Promis
   const tlsHint = certificateHint(outcomes.flatMap((o) => (o.ok ? [] : [o.message])));
   if (tlsHint) io.stderr(tlsHint);
   io.stderr(`${outcomes.length - failedCount} uploaded, ${failedCount} failed`);
+  for (const line of hints(outcomes, options.credentials, localeOf(io.env))) io.stderr(line);
   return failedCount === 0 ? 0 : 1;
 }
 
+function usageError(e: UsageError | UploadError, io: Io, safe: (s: string) => string): number {
+  io.stderr(`lark-image-upload: ${safe(e.message)}`);
+  if (e instanceof UsageError && e.showUsage) io.stderr(USAGE);
+  else io.stderr('Run with --help for usage.');
+  return 2;
+}
+
+/** The user's language for hints, as the C library would pick it. */
+function localeOf(env: NodeJS.ProcessEnv): string {
+  return env.LC_ALL || env.LC_MESSAGES || env.LANG || 'en';
+}
+
+/**
+ * One hint per failure code, the extension's words (the catalog's); a static token Lark rejects
+ * gets the hint to set a new one.
+ */
+function hints(outcomes: readonly FileOutcome[], credentials: Credentials, locale: string): string[] {
+  const codes = [...new Set(outcomes.flatMap((o) => (o.ok || o.code === LocalCode.Cancelled ? [] : [o.code])))];
+  return codes.map((code) => `hint (${code}): ${credentials.kind === 'token' && (isTokenError(code) || code === 99991661) ? tokenRejectedText(locale) : hintFor(code, locale)}`);
+}
+
 function toJson(o: FileOutcome, safe: (s: string) => string): Record<string, unknown> {
-  if (o.ok) return { file: o.file, ok: true, imageKey: o.imageKey };
+  if (o.ok) {
+    const out: Record<string, unknown> = { file: o.file, ok: true, imageKey: o.imageKey };
+    if (o.logId) out.logId = safe(o.logId);
+    out.width = o.info.width;
+    out.height = o.info.height;
+    if (o.deduped) out.reused = true;
+    return out;
+  }
   const out: Record<string, unknown> = { file: o.file, ok: false, code: o.code, message: safe(o.message) };
   if (o.logId) out.logId = safe(o.logId);
   return out;

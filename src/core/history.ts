@@ -22,8 +22,12 @@ export interface UploadRecord {
   height?: number;
   format?: string;
   imageType: ImageType;
-  /** ms epoch */
+  /** ms epoch: when this entry was made (for a reused key: when it was reused) */
   at: number;
+  /** The key came from an earlier upload of the same bytes (dedupe): nothing was sent. */
+  reused?: boolean;
+  /** For a reused key: when the earlier upload happened (its log_id is `logId`), when known. */
+  uploadedAt?: number;
   baseUrl: string;
   appId?: string;
 }
@@ -45,7 +49,7 @@ const DEFAULT_HISTORY_LIMIT = 500;
 type NewRecord = Omit<UploadRecord, 'id' | 'at'> & { at?: number };
 
 const OPTIONAL_STRINGS = ['filePath', 'imageKey', 'message', 'logId', 'format', 'appId'] as const;
-const OPTIONAL_NUMBERS = ['code', 'size', 'width', 'height'] as const;
+const OPTIONAL_NUMBERS = ['code', 'size', 'width', 'height', 'uploadedAt'] as const;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -79,6 +83,7 @@ function toRecord(value: unknown): UploadRecord | undefined {
     const v = value[k];
     if (typeof v === 'number' && Number.isFinite(v)) record[k] = v;
   }
+  if (ok && value.reused === true) record.reused = true;
   return Object.freeze(record);
 }
 
@@ -181,6 +186,20 @@ export class UploadHistory {
   /** The newest successful upload that produced `imageKey`. */
   findByKey(imageKey: string): UploadRecord | undefined {
     return this.records.find((r) => r.ok && r.imageKey === imageKey);
+  }
+
+  /**
+   * What an entry for a key that dedupe answered (nothing sent) keeps of the upload that made the
+   * key: its log_id and time, from the newest entry holding the key (itself reused or not).
+   * Empty when no entry holds the key any more.
+   */
+  originOf(imageKey: string): { logId?: string; uploadedAt?: number } {
+    const known = this.findByKey(imageKey);
+    if (!known) return {};
+    const origin: { logId?: string; uploadedAt?: number } = { uploadedAt: known.reused ? known.uploadedAt : known.at };
+    if (known.logId !== undefined) origin.logId = known.logId;
+    if (origin.uploadedAt === undefined) delete origin.uploadedAt;
+    return origin;
   }
 
   /** Every entry of that file (one per image_type / origin / app), newest first. */

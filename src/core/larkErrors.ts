@@ -61,7 +61,7 @@ export interface ErrorInfo {
   code: number;
   /** Short English title, e.g. "Image resolution exceeds the limit". */
   title: string;
-  /** One line each: what to do. */
+  /** One line each: what to do (never restating the reason: problemText puts both in one line). */
   hint: { en: string; zhCn: string };
   docUrl: string;
   retryable: boolean;
@@ -129,8 +129,8 @@ const UPLOAD = group('upload', [
   {
     code: 234006,
     title: 'File size exceeds the limit',
-    en: 'Images may be at most 10 MB; compress or shrink the image and upload it again.',
-    zh: '图片大小不能超过 10 MB，请压缩或缩小图片后重新上传。',
+    en: 'Compress or shrink the image and upload it again.',
+    zh: '请压缩或缩小图片后重新上传。',
     docUrl: UPLOAD_IMAGE_DOC_URL,
     retryable: false,
     action: 'fix-file',
@@ -149,8 +149,8 @@ const UPLOAD = group('upload', [
   {
     code: 234010,
     title: 'File is empty',
-    en: 'The file is 0 bytes; choose a non-empty image.',
-    zh: '文件大小为 0，请选择非空的图片文件。',
+    en: 'Check that the image was saved completely, or choose another one.',
+    zh: '请确认图片已完整保存，或选择其他图片。',
     docUrl: UPLOAD_IMAGE_DOC_URL,
     retryable: false,
     action: 'fix-file',
@@ -159,8 +159,8 @@ const UPLOAD = group('upload', [
   {
     code: 234011,
     title: 'Unrecognized image format',
-    en: 'Lark could not recognize the image format; only JPEG, PNG, WEBP, GIF, TIFF, BMP and ICO are supported.',
-    zh: '无法识别图片格式，目前仅支持 JPEG、PNG、WEBP、GIF、TIFF、BMP、ICO 格式。',
+    en: 'Convert the image to a supported format and upload it again.',
+    zh: '请将图片转换为支持的格式后重新上传。',
     docUrl: UPLOAD_IMAGE_DOC_URL,
     retryable: false,
     action: 'fix-file',
@@ -169,8 +169,8 @@ const UPLOAD = group('upload', [
   {
     code: 234039,
     title: 'Image resolution exceeds the limit',
-    en: 'GIFs may be at most 2000x2000 and other images 12000x12000 (avatars 4096x4096); downscale the image or send it with the file upload API instead.',
-    zh: '图片分辨率超出限制：GIF 不超过 2000×2000，其他格式不超过 12000×12000（头像不超过 4096×4096）。请缩小图片，或改用上传文件接口以文件形式发送。',
+    en: 'Downscale the image, or send it with the file upload API instead.',
+    zh: '请缩小图片，或改用上传文件接口以文件形式发送。',
     docUrl: UPLOAD_IMAGE_DOC_URL,
     retryable: false,
     action: 'use-file-api',
@@ -533,6 +533,48 @@ export function isRetryable(code: number): boolean {
 
 export function isTokenError(code: number): boolean {
   return TOKEN_ERROR_CODES.includes(code);
+}
+
+/**
+ * A failure as one line (Problems panel, CLI): the reason once (the specific message, else the
+ * catalog title), then what to do (the catalog hint, which never restates the reason).
+ */
+export function problemText(code: number, message: string, locale: string): string {
+  return `${message.trim() || describeError(code).title} — ${hintFor(code, locale)}`;
+}
+
+/**
+ * How a failed image download (GET /im/v1/images/:key) is worded. Lark answers 234001 when it
+ * does not know the key; the catalog's upload wording of that code would mislead here.
+ */
+const DOWNLOAD_WORDING: ReadonlyMap<number, { title: string; hint: { en: string; zhCn: string } }> = new Map([
+  [
+    234001,
+    {
+      title: 'Lark does not know this image_key',
+      hint: {
+        en: 'Check that the key was copied whole and that it comes from the selected domain (Feishu or Lark).',
+        zhCn: '请检查 image_key 是否完整复制，以及它是否来自所选域名（飞书或 Lark）。',
+      },
+    },
+  ],
+]);
+
+/** "<title> (<code>). <hint>" for a failed download, in the locale's language. */
+export function downloadFailureText(code: number, locale: string): string {
+  const info = describeError(code);
+  const wording = DOWNLOAD_WORDING.get(code) ?? info;
+  return `${wording.title} (${code}). ${isChineseLocale(locale) ? wording.hint.zhCn : wording.hint.en}`;
+}
+
+/** Said when Lark rejects a static tenant_access_token (the extension and the CLI). */
+const TOKEN_REJECTED = Object.freeze({
+  en: 'Lark rejected the tenant access token: it has expired or is not valid. Set a new one, or use the App ID and App Secret instead so that tokens are refreshed automatically.',
+  zhCn: 'Lark 拒绝了该 tenant_access_token：它已过期或无效。请设置新的 token，或改用 App ID 和 App Secret，以便自动刷新 token。',
+});
+
+export function tokenRejectedText(locale: string): string {
+  return isChineseLocale(locale) ? TOKEN_REJECTED.zhCn : TOKEN_REJECTED.en;
 }
 
 /** True for Chinese locales ('zh', 'zh-cn', 'zh-CN', 'zh_CN', 'zh-Hans', also 'zh-tw'). */

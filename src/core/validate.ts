@@ -180,7 +180,7 @@ interface Progress {
 type Analysis = { ok: true; format: ImageFormat; width: number; height: number } | { ok: false; code: number; message: string };
 
 const unsupported = (message: string): Analysis => ({ ok: false, code: LarkImageCode.UnsupportedFormat, message });
-const NOT_AN_IMAGE = `Not a recognised image; the supported formats are ${SUPPORTED_LIST}.`;
+const NOT_AN_IMAGE = `Not a recognized image; the supported formats are ${SUPPORTED_LIST}.`;
 
 function startsWith(bytes: Uint8Array, sig: readonly number[], at = 0): boolean {
   if (bytes.length < at + sig.length) return false;

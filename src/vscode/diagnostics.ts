@@ -1,9 +1,9 @@
 // One DiagnosticCollection: a file that failed validation or upload gets an Error on its URI with
-// the Lark code (linked to the docs), the catalog's hint and the log_id. Success, Remove and
+// the Lark code (linked to the docs), the reason once, the catalog's hint and the log_id. Success, Remove and
 // Clear take it away again.
 import * as vscode from 'vscode';
 import { DIAGNOSTIC_SOURCE } from '../constants';
-import { describeError, hintFor } from '../core/larkErrors';
+import { describeError, problemText } from '../core/larkErrors';
 
 export interface FailureInfo {
   code: number;
@@ -26,8 +26,8 @@ export class UploadDiagnostics implements vscode.Disposable {
   /** `range`: where in the document (e.g. a paste position); default its start. */
   setFailure(uri: vscode.Uri, failure: FailureInfo, range: vscode.Range = new vscode.Range(0, 0, 0, 0)): void {
     const info = describeError(failure.code);
-    const hint = hintFor(failure.code, vscode.env.language);
-    const parts = [`${info.title}: ${failure.message}`, hint];
+    // the reason once, then what to do (the code, linked to its docs, is shown beside it)
+    const parts = [problemText(failure.code, failure.message, vscode.env.language)];
     if (failure.logId) parts.push(vscode.l10n.t('log_id: {0}', failure.logId));
     const diagnostic = new vscode.Diagnostic(range, parts.join(' — '), vscode.DiagnosticSeverity.Error);
     diagnostic.code = { value: failure.code, target: this.docLink(info.docUrl) };

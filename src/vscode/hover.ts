@@ -7,11 +7,13 @@ import { existsSync } from 'fs';
 import * as vscode from 'vscode';
 import { Command, IMAGE_KEY_PATTERN, NEW_STYLE_IMAGE_KEY } from '../constants';
 import type { UploadHistory, UploadRecord } from '../core/history';
-import { UploadError, describeError } from '../core/larkErrors';
+import { UploadError, downloadFailureText } from '../core/larkErrors';
+import { sniffImageFormat } from '../core/sniff';
 import type { PreviewFolder } from '../core/previewFolder';
 import type { LarkSession } from './session';
 import type { UploadLog } from './log';
 import { escapeMarkdown, formatKb } from './format';
+import { timeLines } from './uploadsView';
 
 /** The hover is at most ~250 px tall: the picture fits a box that leaves room for the details. */
 const HOVER_IMAGE_BOX = { width: 240, height: 110 };
@@ -27,9 +29,17 @@ function hoverImageWidth(width: number | undefined, height: number | undefined):
   return Math.max(1, Math.round(width * scale));
 }
 
+/**
+ * Alt text as plain words: markdown escapes are not undone inside an image's alt text (the hover
+ * would show `img\_v2\_…`), so the few characters that could end or restyle it are dropped.
+ */
+export function altText(text: string): string {
+  return text.replace(/[[\]\\*`<>\r\n]/g, '');
+}
+
 function imageMarkdown(alt: string, uri: vscode.Uri, width: number): string {
   // `|width=` is VS Code's own image-size syntax in MarkdownString
-  return `![${escapeMarkdown(alt)}](${uri.toString()}|width=${width})`;
+  return `![${altText(alt)}](${uri.toString()}|width=${width})`;
 }
 
 export class ImageKeyHoverProvider implements vscode.HoverProvider {
@@ -67,7 +77,7 @@ export class ImageKeyHoverProvider implements vscode.HoverProvider {
     if (r.format) facts.push(vscode.l10n.t('Format: {0}', escapeMarkdown(r.format.toUpperCase())));
     facts.push(vscode.l10n.t('image_type: {0}', r.imageType));
     const source = r.filePath ? vscode.l10n.t('File: {0}', escapeMarkdown(vscode.workspace.asRelativePath(r.filePath))) : `${escapeMarkdown(r.fileName)} (${vscode.l10n.t('Pasted image')})`;
-    blocks.push([facts.join(' · '), source, vscode.l10n.t('Uploaded: {0}', escapeMarkdown(new Date(r.at).toLocaleString()))].join('  \n'));
+    blocks.push([facts.join(' · '), source, ...timeLines(r)].join('  \n'));
     const links = [commandLink(vscode.l10n.t('Copy image_key'), Command.CopyKey, [r])];
     if (r.filePath) links.push(commandLink(vscode.l10n.t('Reveal File'), Command.RevealFile, [r]));
     blocks.push(links.join(' · '));
@@ -75,8 +85,9 @@ export class ImageKeyHoverProvider implements vscode.HoverProvider {
   }
 
   private async unknown(key: string): Promise<string> {
-    const blocks: string[] = [vscode.l10n.t('Lark image {0}', `\`${key}\``), vscode.l10n.t('Not in the upload history.')];
     const preview = this.previewOf(key);
+    // a key we fetched is one we hold: say where it came from rather than what it is not
+    const blocks: string[] = [vscode.l10n.t('Lark image {0}', `\`${key}\``), preview ? vscode.l10n.t('Fetched from Lark (a preview kept on this machine).') : vscode.l10n.t('Not in the upload history.')];
     if (preview) blocks.push(imageMarkdown(key, preview, hoverImageWidth(undefined, undefined)));
     let signedIn = false;
     try {
@@ -114,15 +125,16 @@ async function fetchPreview(key: unknown, session: LarkSession, log: UploadLog, 
       { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Fetching {0} from Lark', key) },
       () => client.downloadImage(key),
     );
-    const ext = EXTENSION_OF[image.contentType.split(';')[0].trim().toLowerCase()] ?? 'png';
+    // by the bytes first: Lark serves a TIFF upload back as JPEG, and a .tiff name would not open as an image
+    const ext = sniffImageFormat(image.bytes) ?? EXTENSION_OF[image.contentType.split(';')[0].trim().toLowerCase()] ?? 'png';
     const file = vscode.Uri.file(await previews.save(key, ext, image.bytes));
     log.info(`fetched preview of ${key} (${image.bytes.length} bytes)`);
     await vscode.commands.executeCommand('vscode.open', file, { preview: true, viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
     return file;
   } catch (e) {
     const err = e instanceof UploadError ? e : undefined;
-    const why = err ? `${describeError(err.code).title} (${err.code}): ${err.message}` : String((e as Error)?.message ?? e);
-    log.warn(`preview of ${key} failed: ${why}`);
+    const why = err ? downloadFailureText(err.code, vscode.env.language) : String((e as Error)?.message ?? e);
+    log.warn(`preview of ${key} failed: ${err ? `${err.code} ${err.message}${err.logId ? ` (log_id ${err.logId})` : ''}` : why}`);
     void vscode.window.showErrorMessage(vscode.l10n.t('Could not fetch {0} from Lark: {1}', key, why));
     return undefined;
   }

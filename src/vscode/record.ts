@@ -44,7 +44,7 @@ export async function recordOutcomes(items: readonly { subject: OutcomeSubject; 
     if (!outcome.ok && outcome.code === LocalCode.Cancelled) continue;
     showOutcome(subject, outcome, services);
     writes.push(
-      services.history.add(historyEntry(subject, outcome, target)).then(
+      services.history.add(historyEntry(subject, outcome, target, services.history)).then(
         () => undefined,
         (e: unknown) => {
           services.log.error(`could not save ${subject.fileName} in the upload history: ${messageOf(e)}`);
@@ -68,7 +68,7 @@ function showOutcome(subject: OutcomeSubject, o: FileOutcome, services: RecordSe
   }
 }
 
-function historyEntry(subject: OutcomeSubject, o: FileOutcome, target: UploadTarget): Parameters<UploadHistory['add']>[0] {
+function historyEntry(subject: OutcomeSubject, o: FileOutcome, target: UploadTarget, history: UploadHistory): Parameters<UploadHistory['add']>[0] {
   const common = {
     filePath: subject.filePath,
     fileName: subject.fileName,
@@ -79,7 +79,13 @@ function historyEntry(subject: OutcomeSubject, o: FileOutcome, target: UploadTar
     format: o.info?.format,
     logId: o.logId,
   };
-  return o.ok ? { ...common, ok: true, imageKey: o.imageKey } : { ...common, ok: false, code: o.code, message: o.message };
+  if (!o.ok) return { ...common, ok: false, code: o.code, message: o.message };
+  if (!o.deduped) return { ...common, ok: true, imageKey: o.imageKey };
+  // Nothing was sent: keep the log_id and time of the upload that made the key. An identical file
+  // earlier in this batch is being recorded right now (its log_id came with the outcome).
+  const origin = history.originOf(o.imageKey);
+  const uploadedAt = origin.uploadedAt ?? (o.logId !== undefined ? Date.now() : undefined);
+  return { ...common, ok: true, imageKey: o.imageKey, reused: true, logId: origin.logId ?? o.logId, uploadedAt };
 }
 
 /** For the log: the message of whatever was thrown. */

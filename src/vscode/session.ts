@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { Command, CONFIG_SECTION, Setting } from '../constants';
 import { LarkClient } from '../core/larkClient';
-import { UploadError } from '../core/larkErrors';
+import { UploadError, tokenRejectedText } from '../core/larkErrors';
 import { LocalCode } from '../core/types';
 import { KeychainError, type CredentialStore, type StoredCredentials } from './credentials';
 import type { UploadLog } from './log';
@@ -129,9 +129,11 @@ export class LarkSession implements vscode.Disposable {
    * Like client(); when signed out, offers "Sign In" / "Set Token" and returns undefined; when
    * the base URL is refused, shows why with "Open Settings" and returns undefined; when the
    * keychain fails, says so and returns undefined. Warns about an old static token (the warning
-   * is shown, not waited for).
+   * is shown, not waited for). `continueAfterSignIn`: when signed out, waits for the answer to
+   * the prompt and, once the user has signed in (or set a token) from it, returns the client,
+   * so the upload the user asked for goes on without picking the files again.
    */
-  async requireClient(): Promise<LarkClient | undefined> {
+  async requireClient(options: { continueAfterSignIn?: boolean } = {}): Promise<LarkClient | undefined> {
     let client: LarkClient | undefined;
     try {
       client = await this.client();
@@ -145,8 +147,13 @@ export class LarkSession implements vscode.Disposable {
       return undefined;
     }
     if (!client) {
-      this.showSignedOut();
-      return undefined;
+      if (!options.continueAfterSignIn) {
+        this.showSignedOut();
+        return undefined;
+      }
+      // the gesture goes on once the user has signed in from the prompt
+      if (!(await this.signInFromPrompt())) return undefined;
+      return this.requireClient();
     }
     if (client.appId === undefined) await this.warnIfStaticTokenOld();
     return client;
@@ -175,13 +182,16 @@ export class LarkSession implements vscode.Disposable {
 
   /** "Sign in to Lark to upload images." with "Sign In" / "Set Token". Not awaited by callers. */
   showSignedOut(): void {
+    this.signInFromPrompt().catch((e: unknown) => this.log.error(`signing in from the prompt failed: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  /** Shows the signed-out prompt; true once the user signed in (or set a token) from it. */
+  private async signInFromPrompt(): Promise<boolean> {
     const signIn = vscode.l10n.t('Sign In');
     const setToken = vscode.l10n.t('Set Token');
-    void vscode.window.showWarningMessage(vscode.l10n.t('Sign in to Lark to upload images.'), signIn, setToken).then((choice) => {
-      if (choice === signIn) return vscode.commands.executeCommand(Command.SignIn);
-      if (choice === setToken) return vscode.commands.executeCommand(Command.SetToken);
-      return undefined;
-    });
+    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Sign in to Lark to upload images.'), signIn, setToken);
+    const command = choice === signIn ? Command.SignIn : choice === setToken ? Command.SetToken : undefined;
+    return command !== undefined && (await vscode.commands.executeCommand<boolean>(command)) === true;
   }
 
   private async warnIfStaticTokenOld(): Promise<void> {
@@ -205,7 +215,7 @@ export class LarkSession implements vscode.Disposable {
    */
   reportTokenRejected(logId?: string): void {
     if (this.cached && this.cached.client.appId !== undefined) return; // app credentials refresh on their own
-    const message = vscode.l10n.t('Lark rejected the tenant access token: it has expired or is not valid. Set a new one, or sign in with App ID and Secret to have tokens refreshed automatically.');
+    const message = tokenRejectedText(vscode.env.language); // the CLI says the same
     this.offerNewToken(logId ? vscode.l10n.t('{0} (log ID: {1})', message, logId) : message, 'error');
   }
 

@@ -3,6 +3,7 @@
 // progress notification -> diagnostics, history, and the keys into the editor (or clipboard).
 import * as vscode from 'vscode';
 import { IMAGE_EXTENSIONS } from '../constants';
+import { byPath, expandFolders } from '../core/collect';
 import { UploadScheduler, rateLimiterFor } from '../core/scheduler';
 import { DedupeIndex, type KeyValueStore } from '../core/dedupe';
 import { uploadFiles, type FileOutcome, type PipelineErrorHandler } from '../core/uploadFiles';
@@ -54,21 +55,16 @@ const GLOB = `**/*.{${IMAGE_EXTENSIONS.join(',')},${IMAGE_EXTENSIONS.map((e) => 
  */
 export async function urisFromCommandArgs(arg: unknown, args: unknown): Promise<vscode.Uri[]> {
   const picked: vscode.Uri[] = Array.isArray(args) && args.length > 0 ? args.filter((a): a is vscode.Uri => a instanceof vscode.Uri) : arg instanceof vscode.Uri ? [arg] : [];
-  const files: vscode.Uri[] = [];
-  for (const uri of picked) {
-    let type: vscode.FileType | undefined;
-    try {
-      type = (await vscode.workspace.fs.stat(uri)).type;
-    } catch {
-      type = undefined; // missing: validation reports it as 9001 with the path
-    }
-    if (type !== undefined && type & vscode.FileType.Directory) {
-      const found = await vscode.workspace.findFiles(new vscode.RelativePattern(uri, GLOB));
-      files.push(...found.sort((a, b) => a.fsPath.localeCompare(b.fsPath)));
-    } else {
-      files.push(uri);
-    }
-  }
+  const { files } = await expandFolders(picked, {
+    isFolder: async (uri) => {
+      try {
+        return ((await vscode.workspace.fs.stat(uri)).type & vscode.FileType.Directory) !== 0;
+      } catch {
+        return false; // missing: validation reports it as 9001 with the path
+      }
+    },
+    imagesIn: async (folder) => (await vscode.workspace.findFiles(new vscode.RelativePattern(folder, GLOB))).sort((a, b) => byPath(a.fsPath, b.fsPath)),
+  });
   const seen = new Set<string>();
   return files.filter((u) => (seen.has(u.toString()) ? false : (seen.add(u.toString()), true)));
 }
@@ -92,7 +88,7 @@ export async function uploadUris(uris: readonly vscode.Uri[], services: UploadSe
     void vscode.window.showWarningMessage(vscode.l10n.t('Only files on disk can be uploaded; {0} item(s) skipped.', uris.length - fileUris.length));
   }
   if (fileUris.length === 0) return nothing;
-  const client = await services.session.requireClient();
+  const client = await services.session.requireClient({ continueAfterSignIn: true });
   if (!client) return undefined;
   // The editor is chosen at the gesture: switching editors while uploading does not move the keys.
   const editor = options.editor ?? vscode.window.activeTextEditor;
@@ -141,8 +137,8 @@ function uploadWithProgress(fileUris: readonly vscode.Uri[], client: LarkClient,
   return withCancellableProgress(
     vscode.l10n.t('Uploading to Lark'),
     (signal, progress) => {
-      let uploaded = 0;
-      progress.report({ message: vscode.l10n.t('{0}/{1} uploaded', 0, paths.length) });
+      // counts every file that is done, failed or not, so it ends at n/n
+      progress.report({ message: vscode.l10n.t('{0}/{1} done', 0, paths.length) });
       return uploadFiles(paths, {
         client,
         scheduler,
@@ -151,10 +147,7 @@ function uploadWithProgress(fileUris: readonly vscode.Uri[], client: LarkClient,
         force: options.force,
         signal,
         onError: pipelineErrorLogger(services.log),
-        onProgress: (_done, total, outcome) => {
-          if (outcome.ok) uploaded++;
-          progress.report({ message: vscode.l10n.t('{0}/{1} uploaded', uploaded, total), increment: 100 / total });
-        },
+        onProgress: (done, total) => progress.report({ message: vscode.l10n.t('{0}/{1} done', done, total), increment: 100 / total }),
       });
     },
     options.signal,
@@ -180,28 +173,61 @@ export async function insertTexts(texts: readonly string[], editor: vscode.TextE
   return { text: joined, target: 'clipboard' };
 }
 
+/** The file name of an outcome, for messages. */
+function nameOf(o: FileOutcome): string {
+  return o.file.split(/[\\/]/).pop() || o.file;
+}
+
+/** How many failures a notification names before "and N more". */
+const NAMED_FAILURES = 3;
+
+/**
+ * The result of a gesture: one image names its file and key; several count what was uploaded
+ * and what was reused (same bytes as an earlier upload); failures name the file and the reason
+ * (the first few when there are several).
+ */
 export async function announce(outcomes: FileOutcome[], okCount: number, cancelled: boolean, target: UploadSummary['target'], services: UploadServices): Promise<void> {
-  const failed = outcomes.filter((o) => !o.ok && o.code !== LocalCode.Cancelled).length;
-  const reused = outcomes.filter((o) => o.ok && o.deduped).length;
-  const where =
-    target === 'clipboard' ? vscode.l10n.t('No text editor was active: the keys were copied to the clipboard.') : target === 'editor' ? vscode.l10n.t('Keys inserted at the cursor.') : '';
+  const failures = outcomes.filter((o): o is Extract<FileOutcome, { ok: false }> => !o.ok && o.code !== LocalCode.Cancelled);
+  const where = whereKeysWent(target, okCount);
   if (cancelled) {
     void vscode.window.showWarningMessage(vscode.l10n.t('Upload cancelled: {0} of {1} images uploaded.', okCount, outcomes.length) + (where ? ' ' + where : ''));
     return;
   }
-  if (failed > 0) {
+  if (failures.length > 0) {
     const showProblems = vscode.l10n.t('Show Problems');
     const showLog = vscode.l10n.t('Show Log');
-    const choice = await vscode.window.showErrorMessage(
-      vscode.l10n.t('{0} of {1} images could not be uploaded. See the Problems panel for each file.', failed, outcomes.length) + (okCount > 0 && where ? ' ' + where : ''),
-      showProblems,
-      showLog,
-    );
+    const choice = await vscode.window.showErrorMessage(failureText(failures, outcomes.length) + (okCount > 0 && where ? ' ' + where : ''), showProblems, showLog);
     if (choice === showProblems) void vscode.commands.executeCommand('workbench.actions.view.problems');
     if (choice === showLog) services.log.channel.show(true);
     return;
   }
-  const uploadedText = okCount === 1 ? vscode.l10n.t('Uploaded 1 image to Lark.') : vscode.l10n.t('Uploaded {0} images to Lark.', okCount);
-  const summary = reused > 0 ? `${uploadedText} ${vscode.l10n.t('{0} reused from earlier uploads (same bytes).', reused)}` : uploadedText;
-  void vscode.window.showInformationMessage(summary + (where ? ' ' + where : ''));
+  void vscode.window.showInformationMessage(successText(outcomes) + (where ? ' ' + where : ''));
+}
+
+function whereKeysWent(target: UploadSummary['target'], okCount: number): string {
+  if (target === 'clipboard') return okCount === 1 ? vscode.l10n.t('No text editor was active: the key was copied to the clipboard.') : vscode.l10n.t('No text editor was active: the keys were copied to the clipboard.');
+  if (target === 'editor') return okCount === 1 ? vscode.l10n.t('Key inserted at the cursor.') : vscode.l10n.t('Keys inserted at the cursor.');
+  return '';
+}
+
+function failureText(failures: readonly Extract<FileOutcome, { ok: false }>[], total: number): string {
+  if (total === 1) return vscode.l10n.t('Could not upload {0}: {1}', nameOf(failures[0]), failures[0].message);
+  const named = failures.slice(0, NAMED_FAILURES).map((o) => vscode.l10n.t('{0} ({1})', nameOf(o), o.message));
+  const more = failures.length - named.length;
+  const list = named.join('; ') + (more > 0 ? vscode.l10n.t('; and {0} more', more) : '');
+  return vscode.l10n.t('{0} of {1} images could not be uploaded: {2}. See the Problems panel for each file.', failures.length, total, list);
+}
+
+function successText(outcomes: readonly FileOutcome[]): string {
+  const ok = outcomes.filter((o): o is Extract<FileOutcome, { ok: true }> => o.ok);
+  const reused = ok.filter((o) => o.deduped).length;
+  if (ok.length === 1) {
+    const [only] = ok;
+    return only.deduped
+      ? vscode.l10n.t('{0} was uploaded before (same bytes): its key {1} is reused.', nameOf(only), only.imageKey)
+      : vscode.l10n.t('Uploaded {0} to Lark: {1}', nameOf(only), only.imageKey);
+  }
+  if (reused === 0) return vscode.l10n.t('Uploaded {0} images to Lark.', ok.length);
+  if (reused === ok.length) return vscode.l10n.t('All {0} images were uploaded before (same bytes): their keys are reused.', ok.length);
+  return vscode.l10n.t('Lark: {0} uploaded, {1} reused from earlier uploads (same bytes).', ok.length - reused, reused);
 }

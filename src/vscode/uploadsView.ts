@@ -33,7 +33,7 @@ export class UploadsTreeProvider implements vscode.TreeDataProvider<UploadRecord
     item.id = record.id;
     item.contextValue = record.ok ? ViewItem.Uploaded : ViewItem.Failed;
     if (record.ok) {
-      item.description = record.imageKey;
+      item.description = record.reused ? vscode.l10n.t('{0} (reused)', record.imageKey ?? '') : record.imageKey;
       // the image itself as its icon; pasted bytes have no file to show
       item.iconPath = record.filePath ? vscode.Uri.file(record.filePath) : new vscode.ThemeIcon('file-media');
     } else {
@@ -55,6 +55,19 @@ export class UploadsTreeProvider implements vscode.TreeDataProvider<UploadRecord
   }
 }
 
+/**
+ * When: an upload's time; for a key dedupe answered (nothing sent), the earlier upload's time and
+ * this entry's own, as "reused".
+ */
+export function timeLines(r: UploadRecord): string[] {
+  const time = (at: number): string => escapeMarkdown(new Date(at).toLocaleString());
+  if (!r.ok) return [vscode.l10n.t('Time: {0}', time(r.at))];
+  if (!r.reused) return [vscode.l10n.t('Uploaded: {0}', time(r.at))];
+  const lines = r.uploadedAt !== undefined ? [vscode.l10n.t('Uploaded: {0}', time(r.uploadedAt))] : [];
+  lines.push(vscode.l10n.t('Reused: {0} (same bytes: nothing was sent)', time(r.at)));
+  return lines;
+}
+
 function tooltipFor(r: UploadRecord): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, false);
   md.isTrusted = false;
@@ -70,7 +83,7 @@ function tooltipFor(r: UploadRecord): vscode.MarkdownString {
   if (r.width !== undefined && r.height !== undefined) lines.push(vscode.l10n.t('Dimensions: {0} × {1}', r.width, r.height));
   if (r.format) lines.push(vscode.l10n.t('Format: {0}', escapeMarkdown(r.format)));
   lines.push(vscode.l10n.t('image_type: {0}', r.imageType));
-  lines.push(vscode.l10n.t('Time: {0}', escapeMarkdown(new Date(r.at).toLocaleString())));
+  lines.push(...timeLines(r));
   if (r.logId) lines.push(vscode.l10n.t('log_id: {0}', escapeMarkdown(r.logId)));
   lines.push(
     r.appId

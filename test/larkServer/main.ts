@@ -14,6 +14,8 @@
  *   LARK_MOCK_BASE_URL=http://127.0.0.1:PORT
  *   LARK_MOCK_APP_ID=...
  *   LARK_MOCK_APP_SECRET=...
+ * and the variables the CLI reads, as one line to paste into a shell:
+ *   export LARK_BASE_URL=http://127.0.0.1:PORT LARK_APP_ID=... LARK_APP_SECRET=...
  */
 import { startLarkServer, LarkServerOptions, RecordedRequest } from './server';
 
@@ -101,6 +103,8 @@ async function main(): Promise<void> {
       `LARK_MOCK_BASE_URL=${server.baseUrl}`,
       `LARK_MOCK_APP_ID=${server.demo.appId}`,
       `LARK_MOCK_APP_SECRET=${server.demo.appSecret}`,
+      'Paste into a shell to point the CLI (dist/cli.js) here:',
+      `export LARK_BASE_URL=${server.baseUrl} LARK_APP_ID=${server.demo.appId} LARK_APP_SECRET=${server.demo.appSecret}`,
       '',
     ].join('\n'),
   );

@@ -34,7 +34,8 @@
  * upload-only scope does not allow downloads), rate limit (own bucket per app), 234007 if the
  * bot is disabled, then: key never issued by this server -> 234001; key deleted with
  * deleteImage() -> 234005; image of another app or an avatar -> 234008; else 200 with the bytes
- * and the Content-Type of the detected format (image/png, ...).
+ * and the Content-Type of the detected format (image/png, ...); a TIFF is served as JPEG
+ * (image/jpeg), as Lark converts TIFF uploads.
  *
  * Rate limiting: FIXED windows per app and per API (upload / download), each window starting
  * with the first admitted request after the previous window ran out (so a burst is never split
@@ -249,6 +250,12 @@ interface ParsedUpload {
 }
 
 class HttpError extends Error {}
+
+/** A TIFF as Lark serves it back: converted to JPEG. */
+async function tiffAsJpeg(tiff: Buffer): Promise<Buffer> {
+  const { default: sharp } = await import('sharp');
+  return sharp(tiff).jpeg().toBuffer();
+}
 
 export async function startLarkServer(opts: LarkServerOptions = {}): Promise<LarkServer> {
   const appList = opts.apps && opts.apps.length > 0 ? opts.apps : [DEMO_APP];
@@ -675,8 +682,10 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
     if (!img) return fail(234001, 400, { message: 'image_key not found' });
     if (img.appId !== app.app.appId || img.imageType !== 'message') return fail(234008);
     rec.imageType = img.imageType;
-    rec.bytes = img.bytes.length;
-    sendText(res, rec, 200, img.bytes, img.mime);
+    // Lark converts TIFF uploads to JPEG: the download is a JPEG (sharp loaded only for TIFFs)
+    const served = img.format === 'tiff' ? { bytes: await tiffAsJpeg(img.bytes), mime: 'image/jpeg' } : img;
+    rec.bytes = served.bytes.length;
+    sendText(res, rec, 200, served.bytes, served.mime);
   };
 
   const notFound = async (req: http.IncomingMessage, res: http.ServerResponse, rec: RecordedRequest): Promise<void> => {

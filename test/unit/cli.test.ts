@@ -7,6 +7,8 @@ import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { LarkClient } from '../../src/core/larkClient';
+import { describeError, tokenRejectedText } from '../../src/core/larkErrors';
+import { didYouMean, levenshtein } from '../../src/cli';
 import { generateFixtures, type FixtureSet } from '../fixtures/generate';
 import { startLarkServer, type LarkServer } from '../larkServer/server';
 
@@ -99,12 +101,19 @@ suite('CLI (dist/cli.js) against the stand-in server', () => {
     const run = await runCli(['--base-url', server.baseUrl, ...files], env);
     assert.strictEqual(run.code, 0, run.stderr);
     assert.deepStrictEqual(run.lines.map((l) => l.file), files);
-    for (const l of run.lines) {
+    run.lines.forEach((l, i) => {
       assert.strictEqual(l.ok, true);
       assert.match(String(l.imageKey), /^img_v2_/);
       assert.ok(server.images.has(String(l.imageKey)));
-      assert.deepStrictEqual(Object.keys(l).sort(), ['file', 'imageKey', 'ok']);
-    }
+      // identical bytes earlier in the batch (a PNG named .jpg is the PNG): "reused":true, same key
+      const reused = run.lines.slice(0, i).some((earlier) => earlier.imageKey === l.imageKey);
+      assert.deepStrictEqual(Object.keys(l).sort(), ['file', 'height', 'imageKey', 'logId', 'ok', ...(reused ? ['reused'] : []), 'width']);
+      assert.strictEqual(l.reused, reused ? true : undefined);
+      const stored = server.images.get(String(l.imageKey));
+      assert.deepStrictEqual([l.width, l.height], [stored?.width, stored?.height], `${String(l.file)}: the size Lark was sent`);
+      assert.ok(server.requests.some((r) => r.logId === l.logId && r.path === IMAGES_PATH), `${String(l.file)}: logId of its upload request`);
+    });
+    assert.ok(run.lines.some((l) => l.reused), 'the fixtures hold identical bytes under two names');
     assert.match(run.stderr, /10 uploaded, 0 failed/);
     assertNoSecrets(run);
   });
@@ -157,6 +166,78 @@ suite('CLI (dist/cli.js) against the stand-in server', () => {
     assert.strictEqual(bad.lines[0].code, 99991663);
     assert.ok(typeof bad.lines[0].logId === 'string' && bad.lines[0].logId.length > 0);
     assert.ok(!bad.stdout.includes(token) && !bad.stderr.includes(token));
+  });
+
+  test('wrong secret, unknown app, rejected static token: exit 1 with the extension\'s hint, in the user\'s language', async () => {
+    const wrong = await runCli(['--base-url', server.baseUrl, fx.png], { LARK_APP_ID: server.demo.appId, LARK_APP_SECRET: 'wrong-secret-should-not-print' });
+    assert.strictEqual(wrong.code, 1);
+    assert.ok(wrong.stderr.includes(`hint (10015): ${describeError(10015).hint.en}`), wrong.stderr);
+    const unknown = await runCli(['--base-url', server.baseUrl, fx.png], { LARK_APP_ID: 'cli_nobody', LARK_APP_SECRET: 'whatever-secret' });
+    assert.strictEqual(unknown.code, 1);
+    assert.strictEqual(unknown.lines[0].code, 10014);
+    assert.ok(unknown.stderr.includes(`hint (10014): ${describeError(10014).hint.en}`), unknown.stderr);
+    const zh = await runCli(['--base-url', server.baseUrl, fx.png], { LARK_APP_ID: 'cli_nobody', LARK_APP_SECRET: 'whatever-secret', LANG: 'zh_CN.UTF-8' });
+    assert.ok(zh.stderr.includes(describeError(10014).hint.zhCn), zh.stderr);
+
+    const token = server.issueStaticToken();
+    server.invalidateAllTokens();
+    const rejected = await runCli(['--base-url', server.baseUrl, fx.png, fx.jpg], { LARK_TENANT_ACCESS_TOKEN: token });
+    assert.strictEqual(rejected.code, 1);
+    assert.ok(rejected.stderr.includes(`hint (99991663): ${tokenRejectedText('en')}`), rejected.stderr);
+    assert.strictEqual(rejected.stderr.match(/hint \(/g)?.length, 1, 'one hint per code, not per file');
+    assert.ok(!rejected.stdout.includes(token) && !rejected.stderr.includes(token));
+  });
+
+  test('a folder uploads the images inside, recursively, in path order; an empty folder gets a 9002 line', async () => {
+    const album = path.join(tmp, 'album');
+    fs.rmSync(album, { recursive: true, force: true });
+    const png = fs.readFileSync(fx.png);
+    const put = (rel: string, bytes: Buffer): string => {
+      const f = path.join(album, rel);
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(f, bytes);
+      return f;
+    };
+    const inside = [put('b.png', Buffer.concat([png, Buffer.from('#b')])), put('deep/er/c.JPG', fs.readFileSync(fx.jpg)), put('a.gif', fs.readFileSync(fx.gif))].sort((x, y) => x.localeCompare(y));
+    put('notes.txt', Buffer.from('not an image'));
+    put('.git/objects/d.png', Buffer.concat([png, Buffer.from('#git')]));
+    const empty = path.join(tmp, 'empty-folder');
+    fs.mkdirSync(empty, { recursive: true });
+    const run = await runCli(['--base-url', server.baseUrl, fx.webp, album, empty], env);
+    assert.strictEqual(run.code, 1, run.stderr);
+    assert.deepStrictEqual(run.lines.map((l) => l.file), [fx.webp, ...inside, empty]);
+    assert.ok(run.lines.slice(0, 4).every((l) => l.ok), run.stdout);
+    assert.deepStrictEqual([run.lines[4].code, run.lines[4].message], [9002, 'No images in this folder (searched recursively).']);
+    assert.strictEqual(server.uploads(), 4);
+    const alone = await runCli(['--base-url', server.baseUrl, album], env);
+    assert.strictEqual(alone.code, 0, alone.stderr);
+    assert.deepStrictEqual(alone.lines.map((l) => l.file), inside);
+  });
+
+  test('identical files in one batch: uploaded once, the others say "reused":true with the same key', async () => {
+    const copy = path.join(tmp, 'copy-of-png.png');
+    fs.copyFileSync(fx.png, copy);
+    const run = await runCli(['--base-url', server.baseUrl, fx.png, copy], env);
+    assert.strictEqual(run.code, 0, run.stderr);
+    assert.strictEqual(run.lines[0].reused, undefined);
+    assert.strictEqual(run.lines[1].reused, true);
+    assert.strictEqual(run.lines[1].imageKey, run.lines[0].imageKey);
+    assert.strictEqual(run.lines[1].logId, run.lines[0].logId, 'the log ID of the one upload');
+    assert.strictEqual(server.uploads(), 1);
+  });
+
+  test('an unknown option: "did you mean", the usage, not node\'s parser text; exit 2', async () => {
+    const run = await runCli(['--bse-url', server.baseUrl, fx.png], env);
+    assert.strictEqual(run.code, 2);
+    assert.strictEqual(run.stdout, '');
+    assert.match(run.stderr, /^lark-image-upload: unknown option --bse-url; did you mean --base-url\?\nUsage: lark-image-upload /);
+    assert.ok(!/positional argument|ERR_PARSE_ARGS/.test(run.stderr), run.stderr);
+    const nothingClose = await runCli(['--zzzzzz', fx.png], env);
+    assert.match(nothingClose.stderr, /unknown option --zzzzzz\.\nUsage:/);
+    const missing = await runCli([fx.png, '--base-url'], env);
+    assert.strictEqual(missing.code, 2);
+    assert.match(missing.stderr, /--base-url needs a value\./);
+    assert.strictEqual(server.requests.length, 0);
   });
 
   test('wrong secret: every file fails with 10015, secret never printed', async () => {
@@ -271,5 +352,30 @@ suite('CLI (dist/cli.js) against the stand-in server', () => {
     const run = await runCli(['--help'], {});
     assert.strictEqual(run.code, 0);
     assert.match(run.stdout, /Usage: lark-image-upload/);
+  });
+});
+
+suite('CLI: did you mean', () => {
+  test('levenshtein counts insertions, deletions and substitutions', () => {
+    assert.strictEqual(levenshtein('', ''), 0);
+    assert.strictEqual(levenshtein('abc', ''), 3);
+    assert.strictEqual(levenshtein('', 'abc'), 3);
+    assert.strictEqual(levenshtein('kitten', 'sitting'), 3);
+    assert.strictEqual(levenshtein('base-url', 'bse-url'), 1);
+    assert.strictEqual(levenshtein('flaw', 'lawn'), 2);
+    assert.strictEqual(levenshtein('same', 'same'), 0);
+  });
+
+  test('didYouMean: a unique prefix, else the nearest when it is close', () => {
+    const known = ['base-url', 'image-type', 'concurrency', 'help'];
+    assert.strictEqual(didYouMean('--bse-url', known), 'base-url');
+    assert.strictEqual(didYouMean('base', known), 'base-url', 'prefix');
+    assert.strictEqual(didYouMean('--imagetype', known), 'image-type');
+    assert.strictEqual(didYouMean('--concurency', known), 'concurrency');
+    assert.strictEqual(didYouMean('--Help', known), 'help');
+    assert.strictEqual(didYouMean('--hlp', known), 'help');
+    assert.strictEqual(didYouMean('--zzzzzz', known), undefined);
+    assert.strictEqual(didYouMean('--', known), undefined);
+    assert.strictEqual(didYouMean('--verbose', known), undefined);
   });
 });

@@ -624,3 +624,40 @@ suite('core/history', () => {
     for (const x of [undefined, null, 'a', { id: 'x' }, [a], { ...a, ok: 'yes' }]) assert.strictEqual(isUploadRecord(x), false);
   });
 });
+
+suite('UploadHistory: keys that dedupe answered (reused)', () => {
+  const base = { imageType: 'message' as const, baseUrl: 'https://open.larksuite.com', appId: 'cli_a' };
+
+  test('reused and uploadedAt survive storage; reused only on ok entries, uploadedAt only as a finite number', async () => {
+    const storage = new MemoryStorage();
+    let t = 1000;
+    const history = new UploadHistory(storage, 500, () => (t += 10));
+    await history.add({ ...base, filePath: '/a.png', fileName: 'a.png', ok: true, imageKey: 'img_v2_a', reused: true, uploadedAt: 500, logId: 'LOG_A' });
+    await history.add({ ...base, filePath: '/b.png', fileName: 'b.png', ok: false, code: 234011, message: 'x', reused: true } as never);
+    const fresh = new UploadHistory(storage);
+    const a = fresh.list().find((r) => r.fileName === 'a.png');
+    assert.deepStrictEqual([a?.reused, a?.uploadedAt, a?.logId, a?.at], [true, 500, 'LOG_A', 1010]);
+    assert.strictEqual(fresh.list().find((r) => r.fileName === 'b.png')?.reused, undefined, 'a failure is never "reused"');
+
+    const odd = new UploadHistory(
+      new MemoryStorage({ version: 1, records: [{ id: 'x', fileName: 'x.png', ok: true, imageKey: 'img_v2_x', imageType: 'message', at: 5, baseUrl: 'b', reused: 'yes', uploadedAt: Infinity }] }),
+    );
+    const x = odd.list()[0];
+    assert.ok(x, 'the entry is kept');
+    assert.strictEqual(x.reused, undefined);
+    assert.strictEqual(x.uploadedAt, undefined);
+  });
+
+  test('originOf: the log_id and time of the upload that made the key, also through an entry that reused it', async () => {
+    let t = 10_000;
+    const history = new UploadHistory(new MemoryStorage(), 500, () => (t += 1000));
+    assert.deepStrictEqual(history.originOf('img_v2_k'), {}, 'nobody holds the key');
+    const first = await history.add({ ...base, filePath: '/one.png', fileName: 'one.png', ok: true, imageKey: 'img_v2_k', logId: 'LOG_1' });
+    assert.deepStrictEqual(history.originOf('img_v2_k'), { logId: 'LOG_1', uploadedAt: first.at });
+    await history.add({ ...base, filePath: '/two.png', fileName: 'two.png', ok: true, imageKey: 'img_v2_k', reused: true, ...history.originOf('img_v2_k') });
+    await history.remove(first.id); // the original entry is gone; the reused one still knows
+    assert.deepStrictEqual(history.originOf('img_v2_k'), { logId: 'LOG_1', uploadedAt: first.at });
+    await history.add({ ...base, filePath: '/three.png', fileName: 'three.png', ok: true, imageKey: 'img_v2_n', reused: true });
+    assert.deepStrictEqual(history.originOf('img_v2_n'), {}, 'a reused entry that does not know its origin gives nothing');
+  });
+});

@@ -63,3 +63,15 @@ suite('l10n: every string has a zh-cn translation', () => {
     assert.deepStrictEqual(stale, [], 'translations of strings no longer used');
   });
 });
+
+suite('l10n: one spelling for what a new user reads', () => {
+  test('recognized (not recognised), WebP (not WEBP), 2000×2000 (not 2000x2000): manifest strings, runtime strings and their translations', () => {
+    const texts: [string, string][] = [];
+    for (const file of ['package.nls.json', 'package.nls.zh-cn.json', 'l10n/bundle.l10n.zh-cn.json']) {
+      for (const [k, v] of Object.entries(readJson(file))) texts.push([`${file}: ${k}`, `${k}\n${String(v)}`]);
+    }
+    for (const [s, file] of runtimeStrings()) texts.push([file, s]);
+    const wrong = texts.filter(([, t]) => /recognis|\bWEBP\b|\bWebp\b|\d\s?x\s?\d/.test(t)).map(([where]) => where);
+    assert.deepStrictEqual(wrong, []);
+  });
+});

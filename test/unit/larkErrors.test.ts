@@ -5,12 +5,16 @@ import {
   README_ERRORS_URL,
   UploadError,
   describeError,
+  downloadFailureText,
   hintFor,
+  problemText,
+  tokenRejectedText,
   isRetryable,
   isTokenError,
   redact,
 } from '../../src/core/larkErrors';
 import { LocalCode } from '../../src/core/types';
+import { validateImageBytes } from '../../src/core/validate';
 
 // Hard-coded from /work/shared/lark/upload-image-api.md and api-facts.md (not from the catalog).
 const UPLOAD_CODES = [232096, 234001, 234002, 234006, 234007, 234010, 234011, 234039, 234041, 234042];
@@ -284,5 +288,72 @@ suite('larkErrors: redact', () => {
   test('is idempotent', () => {
     const once = redact(`Bearer t-ddf4732fda4aa8a8b1639ee42e8477001d8d5f7c ${secret}`, [secret]);
     assert.strictEqual(redact(once, [secret]), once);
+  });
+});
+
+suite('larkErrors: wording a new user reads', () => {
+  /** Real validation messages of bad files, as the Problems panel gets them. */
+  function validationFailure(bytes: Uint8Array, imageType: 'message' | 'avatar' = 'message'): { code: number; message: string } {
+    const v = validateImageBytes(bytes, imageType);
+    assert.ok(!v.ok, 'the input is refused');
+    return { code: v.code, message: v.message };
+  }
+  const gifHeader = (w: number, h: number): Uint8Array => {
+    const b = Buffer.alloc(32);
+    b.write('GIF89a', 0, 'latin1');
+    b.writeUInt16LE(w, 6);
+    b.writeUInt16LE(h, 8);
+    return b;
+  };
+  const occurrences = (text: string, re: RegExp): number => [...text.matchAll(new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g'))].length;
+
+  test('a Problems line says the reason once, then what to do', () => {
+    const notAnImage = validationFailure(Buffer.from('just some text, not an image at all'));
+    const line = problemText(notAnImage.code, notAnImage.message, 'en');
+    assert.strictEqual(notAnImage.code, 234011);
+    assert.strictEqual(occurrences(line, /recogni[sz]e/i), 1, line);
+    assert.strictEqual(occurrences(line, /JPEG/), 1, line);
+    assert.ok(line.startsWith(notAnImage.message), line);
+    assert.ok(line.endsWith(describeError(234011).hint.en), line);
+
+    const bigGif = validationFailure(gifHeader(2500, 2500));
+    const gifLine = problemText(bigGif.code, bigGif.message, 'en');
+    assert.strictEqual(bigGif.code, 234039);
+    assert.strictEqual(occurrences(gifLine, /2000×2000/), 1, gifLine);
+
+    const empty = validationFailure(new Uint8Array(0));
+    assert.strictEqual(occurrences(problemText(empty.code, empty.message, 'en'), /\b(0 bytes|empty)\b/gi), 2, 'the message says it once (empty, 0 bytes); the hint not again');
+
+    // no message: the catalog title is the reason
+    assert.strictEqual(problemText(10015, '  ', 'en'), `Wrong App Secret — ${describeError(10015).hint.en}`);
+    assert.strictEqual(problemText(10015, 'app secret invalid', 'zh-cn'), `app secret invalid — ${describeError(10015).hint.zhCn}`);
+  });
+
+  test('one spelling in every catalog text: recognized, WebP, 2000×2000', () => {
+    for (const info of ERROR_CATALOG.values()) {
+      for (const text of [info.title, info.hint.en, info.hint.zhCn]) {
+        assert.ok(!/recognis/i.test(text), `${info.code}: "${text}" (recognized, not recognised)`);
+        assert.ok(!/WEBP|Webp/.test(text), `${info.code}: "${text}" (WebP)`);
+        assert.ok(!/\d\s*[xX*]\s*\d/.test(text), `${info.code}: "${text}" (2000×2000)`);
+      }
+    }
+    for (const bytes of [Buffer.from('text'), gifHeader(2500, 2500), new Uint8Array(0)]) {
+      const { message } = validationFailure(bytes);
+      assert.ok(!/recognis|WEBP|\d[xX]\d/.test(message), message);
+    }
+  });
+
+  test('a failed download says in words what 234001 and 234008 mean there', () => {
+    assert.match(downloadFailureText(234001, 'en'), /^Lark does not know this image_key \(234001\)\. Check that the key was copied whole/);
+    assert.ok(!/image type setting/.test(downloadFailureText(234001, 'en')), 'not the upload wording of 234001');
+    assert.match(downloadFailureText(234001, 'zh-cn'), /\(234001\)\. 请检查 image_key/);
+    assert.strictEqual(downloadFailureText(234008, 'en'), `App is not the uploader of this image (234008). ${describeError(234008).hint.en}`);
+    assert.match(downloadFailureText(234008, 'en'), /Only the app that uploaded an image can download it/);
+    assert.match(downloadFailureText(234005, 'en'), /deleted/);
+  });
+
+  test('the rejected static token text, in both languages', () => {
+    assert.match(tokenRejectedText('en'), /^Lark rejected the tenant access token: .*Set a new one/);
+    assert.match(tokenRejectedText('zh-CN'), /Lark 拒绝了该 tenant_access_token/);
   });
 });

@@ -677,6 +677,20 @@ suite('larkServer: download, token invalidation, lifecycle', () => {
     assertLarkError(await asJson(await download(msgKey, t)), 234005);
   });
 
+  test('a TIFF comes back as JPEG, as Lark converts TIFF uploads (image/jpeg, same size)', async () => {
+    const t = await getToken(s());
+    const tiff = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 10, b: 10 } } }).tiff().toBuffer();
+    const up = await upload(s(), { token: t, bytes: tiff, contentType: 'image/tiff', fileName: 'scan.tiff' });
+    const key = (up.json.data as { image_key: string }).image_key;
+    assert.strictEqual(s().images.get(key)?.format, 'tiff', 'stored as uploaded');
+    const r = await download(key, t);
+    assert.strictEqual(r.status, 200);
+    assert.strictEqual(r.headers.get('content-type'), 'image/jpeg');
+    const bytes = Buffer.from(await r.arrayBuffer());
+    const meta = await sharp(bytes).metadata();
+    assert.deepStrictEqual([meta.format, meta.width, meta.height], ['jpeg', 40, 30]);
+  });
+
   test('invalidateTokensAfterUploads: tokens die once after N uploads; a fresh token works', async () => {
     const srv = await startLarkServer({ invalidateTokensAfterUploads: 2 });
     try {

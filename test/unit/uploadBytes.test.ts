@@ -115,7 +115,7 @@ suite('core/uploadBytes against the stand-in server', () => {
     const [bad] = await uploadBytes([{ bytes: new TextEncoder().encode('not an image'), name: 'notes.png' }], { client, scheduler: new UploadScheduler(), imageType: 'message' });
     assert.ok(!bad.ok);
     assert.deepStrictEqual([bad.file, bad.code, bad.stage, bad.info, bad.attempts, bad.logId], ['notes.png', 234011, 'validate', undefined, 0, undefined]);
-    assert.match(bad.message, /Not a recognised image/);
+    assert.match(bad.message, /Not a recognized image/);
   });
 
   test('server errors and cancel come back as outcomes', async () => {

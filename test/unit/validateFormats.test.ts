@@ -9,7 +9,7 @@ import { validateImageBytes, validateImageFile } from '../../src/core/validate';
 import type { ValidationResult } from '../../src/core/types';
 
 const SUPPORTED = 'JPEG, PNG, WebP, GIF, TIFF, BMP or ICO';
-const NOT_AN_IMAGE = `Not a recognised image; the supported formats are ${SUPPORTED}.`;
+const NOT_AN_IMAGE = `Not a recognized image; the supported formats are ${SUPPORTED}.`;
 
 type Part = string | readonly number[] | Uint8Array;
 function bytes(...parts: Part[]): Uint8Array {

@@ -299,7 +299,10 @@ suite('Paste, drop and hover (real VS Code + stand-in Lark server)', () => {
     assert.deepStrictEqual(Buffer.from(await vscode.workspace.fs.readFile(fetched)), fs.readFileSync(file.fsPath));
     assert.ok(server.requests.some((r) => r.method === 'GET' && r.path === `/open-apis/im/v1/images/${key}` && r.status === 200));
     const after = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, at));
-    assert.match(after, /Not in the upload history/);
+    // a key we now hold is not "not in the upload history"; the picture's alt text is the bare key
+    assert.doesNotMatch(after, /Not in the upload history/);
+    assert.match(after, /Fetched from Lark/);
+    assert.ok(after.includes(`![${key}](${fetched.toString()}|width=`), `alt text without markdown escapes: ${after}`);
     assert.ok(after.includes(fetched.toString()), 'the fetched preview is in the hover');
 
     // an img_ key that is not img_v… and not in history: no hover of ours

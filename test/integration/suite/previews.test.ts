@@ -7,10 +7,13 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { Command } from '../../../src/constants';
 import type { LarkImageUploadApi } from '../../../src/extension';
-import { startLarkServer, type LarkServer } from '../../larkServer/server';
-import { getExtension, getExtensionApi } from './helpers';
+import { DEMO_APP, startLarkServer, type LarkServer } from '../../larkServer/server';
+import { LarkClient } from '../../../src/core/larkClient';
+import { captureMessages, getExtension, getExtensionApi } from './helpers';
 
 const config = () => vscode.workspace.getConfiguration('larkImageUpload');
+/** Another app of the same tenant: what it uploads, ours cannot download (234008). */
+const OTHER_APP = { appId: 'cli_other0000000002', appSecret: 'other-secret-not-real' };
 
 suite('Fetched previews are deleted by Clear History and Sign Out (real VS Code + stand-in Lark server)', () => {
   let api: LarkImageUploadApi;
@@ -41,7 +44,7 @@ suite('Fetched previews are deleted by Clear History and Sign Out (real VS Code 
   suiteSetup(async function () {
     this.timeout(60000);
     api = await getExtensionApi();
-    server = await startLarkServer();
+    server = await startLarkServer({ apps: [DEMO_APP, OTHER_APP] });
     ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
     assert.ok(ws, 'the test run opens a workspace folder');
     fixtures = path.join(getExtension().extensionPath, 'test', 'fixtures', 'generated');
@@ -77,5 +80,37 @@ suite('Fetched previews are deleted by Clear History and Sign Out (real VS Code 
     assert.strictEqual(await vscode.commands.executeCommand<boolean>(Command.SignOut, { confirm: false }), true);
     assert.ok(!fs.existsSync(preview), 'the preview is gone');
     await signIn();
+  });
+
+  test('a TIFF fetched from Lark (which serves it as JPEG) is named by its bytes and opens as an image', async () => {
+    const file = path.join(ws, 'previews', 'scan.tiff');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.copyFileSync(path.join(fixtures, 'tiff.tiff'), file);
+    const summary = await api.uploadFiles([vscode.Uri.file(file)], { insert: false, force: true });
+    const key = summary?.outcomes[0].ok ? summary.outcomes[0].imageKey : undefined;
+    assert.ok(key, JSON.stringify(summary?.outcomes));
+    const preview = await vscode.commands.executeCommand<vscode.Uri | undefined>(Command.PreviewImage, key);
+    assert.ok(preview, 'the preview was fetched');
+    assert.match(preview.fsPath, /\.jpg$/, 'named by the bytes Lark sent (JPEG)');
+    const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => (t.input as { uri?: vscode.Uri })?.uri?.toString() === preview.toString());
+    assert.ok(tab, 'the preview is open');
+    assert.ok(tab.input instanceof vscode.TabInputCustom, `opened in an editor of its own: ${tab.input?.constructor.name}`);
+    assert.strictEqual(tab.input.viewType, 'imagePreview.previewEditor', 'as an image');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('fetching a key Lark does not know (234001), or one another app uploaded (234008), says so in words', async () => {
+    const messages = captureMessages();
+    try {
+      assert.strictEqual(await vscode.commands.executeCommand(Command.PreviewImage, 'img_v2_00000000-0000-0000-0000-00000000dead'), undefined);
+      const other = new LarkClient({ baseUrl: server.baseUrl, credentials: { kind: 'app', ...OTHER_APP } });
+      const { imageKey } = await other.uploadImage({ kind: 'file', path: path.join(fixtures, 'png.png'), mime: 'image/png' }, 'message');
+      assert.strictEqual(await vscode.commands.executeCommand(Command.PreviewImage, imageKey), undefined);
+      const [unknown, foreign] = messages.texts('error');
+      assert.match(unknown, /^Could not fetch img_v2_0+-0000-0000-0000-00000000dead from Lark: Lark does not know this image_key \(234001\)\. Check that the key was copied whole/);
+      assert.match(foreign, /: App is not the uploader of this image \(234008\)\. Only the app that uploaded an image can download it/);
+    } finally {
+      messages.dispose();
+    }
   });
 });

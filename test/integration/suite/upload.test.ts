@@ -11,7 +11,10 @@ import { UploadHistory } from '../../../src/core/history';
 import { mementoHistoryStorage } from '../../../src/vscode/state';
 import type { UploadSummary } from '../../../src/vscode/upload';
 import { startLarkServer, type LarkServer } from '../../larkServer/server';
-import { getExtension, getExtensionApi, waitFor } from './helpers';
+import { captureMessages, getExtension, getExtensionApi, waitFor } from './helpers';
+import { describeError } from '../../../src/core/larkErrors';
+import { UploadsTreeProvider } from '../../../src/vscode/uploadsView';
+import { escapeMarkdown } from '../../../src/vscode/format';
 
 const config = () => vscode.workspace.getConfiguration('larkImageUpload');
 
@@ -239,6 +242,124 @@ suite('Upload (real VS Code + stand-in Lark server)', () => {
       assert.strictEqual(editor.document.getText(), `A: ![first](${keys[0]})\nB: ![second](${keys[1]})\n`);
     } finally {
       await config().update('insertTemplate', 'raw', vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('a Problems entry says the reason once, then what to do, with one spelling', async () => {
+    const bad = copyFixture('text-as.png', 'once/notes.png');
+    await api.uploadFiles([bad], { insert: false });
+    const [diag] = vscode.languages.getDiagnostics(bad);
+    assert.ok(diag, 'one diagnostic');
+    assert.strictEqual(diag.message.match(/recogni[sz]e/gi)?.length, 1, diag.message);
+    assert.strictEqual(diag.message.match(/JPEG/g)?.length, 1, diag.message);
+    assert.ok(!diag.message.includes(describeError(234011).title), `the title does not say it again: ${diag.message}`);
+    assert.ok(diag.message.startsWith('Not a recognized image; the supported formats are JPEG, PNG, WebP, GIF, TIFF, BMP or ICO.'), diag.message);
+    assert.ok(diag.message.endsWith(describeError(234011).hint.en), diag.message);
+  });
+
+  test('the notifications: one image names its file and key; a reused key is not "uploaded"; failures name the files and reasons', async () => {
+    const messages = captureMessages();
+    try {
+      const one = distinctPng('say/one.png', 'one');
+      await openEditor('say.txt', '');
+      const first = await api.uploadFiles([one]);
+      const key = first?.outcomes[0].ok ? first.outcomes[0].imageKey : '';
+      assert.deepStrictEqual(messages.texts('info'), [`Uploaded one.png to Lark: ${key} Key inserted at the cursor.`]);
+
+      const again = await api.uploadFiles([one], { insert: false });
+      assert.ok(again?.outcomes[0].ok && again.outcomes[0].deduped);
+      assert.strictEqual(messages.texts('info')[1], `one.png was uploaded before (same bytes): its key ${key} is reused.`);
+
+      const two = distinctPng('say/two.png', 'two');
+      await api.uploadFiles([one, two], { insert: false });
+      assert.strictEqual(messages.texts('info')[2], 'Lark: 1 uploaded, 1 reused from earlier uploads (same bytes).');
+
+      const bad = copyFixture('text-as.png', 'say/bad.png');
+      await api.uploadFiles([bad], { insert: false });
+      assert.match(messages.texts('error')[0], /^Could not upload bad\.png: Not a recognized image; /);
+
+      const more = [copyFixture('empty.png', 'say/e1.png'), copyFixture('text-as.png', 'say/t2.png'), copyFixture('empty.png', 'say/e3.png'), copyFixture('text-as.png', 'say/t4.png')];
+      await api.uploadFiles([distinctPng('say/fine.png', 'fine'), ...more], { insert: false });
+      const several = messages.texts('error')[1];
+      assert.match(several, /^4 of 5 images could not be uploaded: e1\.png \(File is empty \(0 bytes\)\.\); t2\.png \(Not a recognized image; [^)]*\); e3\.png \(File is empty/);
+      assert.match(several, /; and 1 more\. See the Problems panel for each file\.$/);
+      assert.ok(!several.includes('t4.png'), 'only the first files are named');
+    } finally {
+      messages.dispose();
+    }
+  });
+
+  test('the progress notification counts every file to n/n, failed ones too', async () => {
+    const window = vscode.window as unknown as { withProgress: typeof vscode.window.withProgress };
+    const original = window.withProgress;
+    const reports: string[] = [];
+    window.withProgress = ((options: vscode.ProgressOptions, task: (p: vscode.Progress<{ message?: string }>, t: vscode.CancellationToken) => Thenable<unknown>) =>
+      original(options, (progress, token) =>
+        task({ report: (value) => (reports.push(value.message ?? ''), progress.report(value)) }, token),
+      )) as typeof vscode.window.withProgress;
+    const messages = captureMessages();
+    try {
+      await api.uploadFiles([copyFixture('text-as.png', 'progress/only.png')], { insert: false });
+      assert.deepStrictEqual(reports, ['0/1 done', '1/1 done']);
+      reports.length = 0;
+      await api.uploadFiles([distinctPng('progress/a.png', 'pa'), copyFixture('empty.png', 'progress/b.png')], { insert: false });
+      assert.strictEqual(reports[reports.length - 1], '2/2 done');
+    } finally {
+      window.withProgress = original;
+      messages.dispose();
+    }
+  });
+
+  test('signed out: after signing in from the prompt, the upload the user asked for goes on', async () => {
+    assert.strictEqual(await vscode.commands.executeCommand<boolean>(Command.SignOut, { confirm: false }), true);
+    const messages = captureMessages(); // info and error notifications answered as dismissed
+    const window = vscode.window as unknown as Record<string, unknown>;
+    const originals = { showWarningMessage: window.showWarningMessage, showInputBox: window.showInputBox };
+    const prompts: string[] = [];
+    window.showWarningMessage = (text: string, ...items: unknown[]) => {
+      prompts.push(text);
+      return Promise.resolve(items.includes('Sign In') ? 'Sign In' : undefined); // the user clicks "Sign In"
+    };
+    const typed = [server.demo.appId, server.demo.appSecret];
+    window.showInputBox = () => Promise.resolve(typed.shift()); // and types the App ID and Secret
+    try {
+      const file = distinctPng('signedout/wanted.png', 'wanted');
+      const summary = await api.uploadFiles([file], { insert: false });
+      assert.ok(prompts.includes('Sign in to Lark to upload images.'), prompts.join('\n'));
+      assert.deepStrictEqual(typed, [], 'the App ID and Secret were asked for');
+      assert.ok(summary, 'the upload went on after signing in');
+      assert.ok(summary.outcomes[0].ok, JSON.stringify(summary.outcomes));
+      assert.strictEqual(uploadRequests().length, 1);
+    } finally {
+      Object.assign(window, originals);
+      messages.dispose();
+      await pointAt(server);
+    }
+  });
+
+  test('a key dedupe answered keeps the original upload\'s log_id and time, and says "reused" with its own time', async () => {
+    const original = distinctPng('reuse/original.png', 'orig');
+    const copy = path.join(ws, 'reuse', 'copy.png');
+    fs.copyFileSync(original.fsPath, copy);
+    const first = await api.uploadFiles([original], { insert: false });
+    const made = api.history.findByFile(original.fsPath)[0];
+    assert.ok(first?.outcomes[0].ok && made?.logId, 'the upload has a log_id');
+    const second = await api.uploadFiles([vscode.Uri.file(copy)], { insert: false });
+    assert.ok(second?.outcomes[0].ok && second.outcomes[0].deduped);
+    const reused = api.history.findByFile(copy)[0];
+    assert.strictEqual(reused.reused, true);
+    assert.strictEqual(reused.logId, made.logId, "the original upload's log_id");
+    assert.strictEqual(reused.uploadedAt, made.at, "the original upload's time");
+    assert.ok(reused.at >= made.at);
+    const provider = new UploadsTreeProvider(api.history);
+    try {
+      const item = provider.getTreeItem(reused);
+      assert.match(String(item.description), /\(reused\)$/);
+      const tip = (item.tooltip as vscode.MarkdownString).value;
+      assert.ok(tip.includes(`Uploaded: ${escapeMarkdown(new Date(made.at).toLocaleString())}`), tip);
+      assert.ok(tip.includes(`Reused: ${escapeMarkdown(new Date(reused.at).toLocaleString())}`), tip);
+    } finally {
+      provider.dispose();
     }
   });
 });
