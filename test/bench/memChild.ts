@@ -1,7 +1,8 @@
 // Child process of the memory benchmark (one per contender, so each starts from a clean heap):
 //   node --expose-gc out/test/bench/memChild.js '<json: {mode, baseUrl, appId, appSecret, warmFile, files, concurrency}>'
 // Warms up (modules loaded, token fetched, one small upload), settles, takes the idle RSS, then
-// samples process.memoryUsage().rss every 20 ms while uploading `files` at `concurrency`.
+// samples process.memoryUsage().rss every 20 ms while uploading `files` at `concurrency` (with
+// gcEachSample: after a full GC each time, which shows what is live rather than what awaits the GC).
 // Prints one JSON line: { idleRss, peakRss, samples, uploaded, lost, seconds, breakdown } (breakdown:
 // process.memoryUsage() fields at the peak sample, over idle).
 import { performance } from 'perf_hooks';
@@ -19,6 +20,8 @@ interface Args {
   warmFile: string;
   files: string[];
   concurrency: number;
+  /** A full GC before every sample: the peak of what is still referenced, without garbage. */
+  gcEachSample?: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
   let atPeak = idle;
   let samples = 0;
   const timer = setInterval(() => {
+    if (a.gcEachSample) gc();
     const m = process.memoryUsage();
     samples++;
     if (m.rss > peakRss) {
