@@ -51,26 +51,38 @@ export async function mapPoolInOrder<T, R>(
 }
 
 /**
+ * `limit` permits (floored, at least 1): `acquire` resolves when one is free, waiters are served in
+ * the order they asked; `release` gives one back (to the first waiter, if any).
+ */
+export function createPermits(limit: number): { acquire(): Promise<void>; release(): void } {
+  const max = Math.max(1, Math.floor(limit) || 1);
+  const waiting: (() => void)[] = [];
+  let taken = 0;
+  return {
+    acquire: async () => {
+      if (taken < max) taken++;
+      else await new Promise<void>((take) => waiting.push(take));
+    },
+    release: () => {
+      const take = waiting.shift();
+      if (take) take();
+      else taken--;
+    },
+  };
+}
+
+/**
  * A gate for calls that arrive over time: at most `limit` run at once (floored, at least 1), the
  * others wait and start in the order they arrived. Each call's own result or error is returned.
  */
 export function createLimit(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
-  const max = Math.max(1, Math.floor(limit) || 1);
-  const waiting: (() => void)[] = [];
-  let running = 0;
-  // A finishing call hands its slot to the first waiter, if any.
-  const release = (): void => {
-    const start = waiting.shift();
-    if (start) start();
-    else running--;
-  };
+  const permits = createPermits(limit);
   return async <R>(fn: () => Promise<R>): Promise<R> => {
-    if (running < max) running++;
-    else await new Promise<void>((start) => waiting.push(start));
+    await permits.acquire();
     try {
       return await fn();
     } finally {
-      release();
+      permits.release();
     }
   };
 }

@@ -4,7 +4,7 @@
 import { resolve } from 'path';
 import { validateImageFile } from './validate';
 import { DedupeIndex, hashFile } from './dedupe';
-import { createLimit, mapPoolInOrder } from './pool';
+import { createLimit, createPermits, mapPoolInOrder } from './pool';
 import type { LarkClient, UploadSource } from './larkClient';
 import type { JobOutcome, UploadScheduler } from './scheduler';
 import { UploadError } from './larkErrors';
@@ -59,6 +59,16 @@ export type PipelineErrorHandler = (error: unknown, context: 'dedupe lookup' | '
 /** Files validated and hashed at once, ahead of the uploads (reads only: cheap next to a request). */
 export const PREPARE_CONCURRENCY = 8;
 
+/**
+ * Files started (validation begun) but not settled, at most: PREPARE_CONCURRENCY more than the
+ * uploads in flight. Preparing stays just ahead of the uploads instead of reading the whole batch
+ * while the first requests leave (they share the CPU and the file-system threads), and a file's
+ * hash is taken shortly before it is sent.
+ */
+export function filesAhead(scheduler: Pick<UploadScheduler, 'concurrency'>): number {
+  return scheduler.concurrency + PREPARE_CONCURRENCY;
+}
+
 /** What validating and hashing one file gave. */
 type Prepared =
   | { settled: FileOutcome } // not uploadable: its outcome is known now
@@ -67,8 +77,9 @@ type Prepared =
 
 /**
  * Outcomes in input order; never rejects. Files are validated and hashed PREPARE_CONCURRENCY at a
- * time and handed to the uploads in input order as soon as they are ready, so the first request
- * leaves while the rest of the batch is still being read. A file that fails validation is never
+ * time (and at most filesAhead() files before the last settled one) and handed to the uploads in
+ * input order as soon as they are ready, so the first request leaves while the rest of the batch
+ * is still to be read. A file that fails validation is never
  * sent; identical content (dedupe on) or the same path (dedupe off) is uploaded once, however far
  * apart the copies are in the batch.
  */
@@ -77,16 +88,25 @@ export async function uploadFiles(files: readonly string[], options: UploadFiles
   const validate = options.validateFile ?? validateImageFile;
   const hash = options.hashFile ?? hashFile;
   const outcomes = new Array<FileOutcome>(files.length);
+  const ahead = createPermits(filesAhead(options.scheduler));
+  const freed = new Set<number>();
+  const free = (index: number): void => {
+    if (freed.has(index)) return;
+    freed.add(index);
+    ahead.release();
+  };
   let done = 0;
   const settle = (index: number, outcome: FileOutcome): void => {
     outcomes[index] = outcome;
     done++;
+    free(index);
     options.onProgress?.(done, files.length, outcome, index);
   };
   const uploads = new GroupUploads(options, settle);
   let tokenAsked = false;
 
   const prepare = async (file: string): Promise<Prepared> => {
+    await ahead.acquire();
     const v = await validate(resolve(file), imageType).catch(
       (e: unknown): ValidationResult => ({ ok: false, path: file, code: LocalCode.FileUnreadable, message: `Cannot read ${file}: ${messageOf(e)}`, bytesRead: 0 }),
     );
@@ -109,7 +129,10 @@ export async function uploadFiles(files: readonly string[], options: UploadFiles
   const cancelled = new Map<number, ImageInfo>();
   await mapPoolInOrder(files, PREPARE_CONCURRENCY, prepare, (p, index) => {
     if ('settled' in p) return settle(index, p.settled);
-    if ('cancelled' in p) return void cancelled.set(index, p.cancelled);
+    if ('cancelled' in p) {
+      cancelled.set(index, p.cancelled);
+      return free(index); // waits for nothing more
+    }
     const file = files[index];
     // Identical content is one group (dedupe on); without dedupe, the same path is.
     const key = p.hash === undefined ? undefined : DedupeIndex.keyFor(p.hash, imageType, client.scopeKey);

@@ -1,7 +1,7 @@
 // The bounded worker pool, driven by hand: every call returns a promise the test settles, so
 // what is in flight at each moment is known exactly (no timers).
 import * as assert from 'assert';
-import { createLimit, mapPool, mapPoolInOrder } from '../../src/core/pool';
+import { createLimit, createPermits, mapPool, mapPoolInOrder } from '../../src/core/pool';
 
 interface Call {
   item: string;
@@ -249,5 +249,33 @@ suite('core/pool: createLimit', () => {
       /sync/,
     );
     assert.strictEqual(await gate(async () => 'next'), 'next');
+  });
+});
+
+suite('core/pool: createPermits', () => {
+  test('`limit` acquire at once; the rest wait in order; each release serves the first waiter, then frees a permit', async () => {
+    const permits = createPermits(2);
+    const got: string[] = [];
+    const ask = (name: string): Promise<void> => permits.acquire().then(() => void got.push(name));
+    void ask('a');
+    void ask('b');
+    void ask('c');
+    void ask('d');
+    await settled();
+    assert.deepStrictEqual(got, ['a', 'b']);
+    permits.release();
+    await settled();
+    assert.deepStrictEqual(got, ['a', 'b', 'c']);
+    permits.release();
+    permits.release(); // nobody waits after d: one permit is free again
+    await settled();
+    assert.deepStrictEqual(got, ['a', 'b', 'c', 'd']);
+    void ask('e');
+    void ask('f');
+    await settled();
+    assert.deepStrictEqual(got, ['a', 'b', 'c', 'd', 'e'], 'one free permit: e gets it, f waits');
+    permits.release();
+    await settled();
+    assert.deepStrictEqual(got, ['a', 'b', 'c', 'd', 'e', 'f']);
   });
 });

@@ -9,7 +9,7 @@ import { LarkClient } from '../../src/core/larkClient';
 import { RateLimiter, UploadScheduler } from '../../src/core/scheduler';
 import { DedupeIndex, MemoryStore, hashFile, type KeyValueStore } from '../../src/core/dedupe';
 import { validateImageFile } from '../../src/core/validate';
-import { uploadFiles, type FileOutcome, type UploadFilesOptions } from '../../src/core/uploadFiles';
+import { filesAhead, uploadFiles, type FileOutcome, type UploadFilesOptions } from '../../src/core/uploadFiles';
 import { LocalCode } from '../../src/core/types';
 import { generateFixtures, type FixtureSet } from '../fixtures/generate';
 import { startLarkServer, type LarkServer, type RecordedRequest } from '../larkServer/server';
@@ -268,6 +268,47 @@ suite('core/uploadFiles as a stream (uploads start before the batch is read)', f
       for (const f of files.slice(6)) assert.ok(!sent.has(path.basename(f)), `${f} must not be sent`);
     });
   }
+
+  test('reading stays just ahead of the uploads: no more than filesAhead() files started and not settled', async () => {
+    const files = batch200.slice(0, 40);
+    const sched = scheduler(2);
+    const limit = filesAhead(sched);
+    assert.strictEqual(limit, 10);
+    // every lookup waits for the test: nothing settles until it says so
+    const release = gate();
+    const lookedUp = gate();
+    let lookups = 0;
+    const store: KeyValueStore = {
+      get: async () => {
+        if (++lookups === limit) lookedUp.open();
+        await release.promise;
+        return undefined;
+      },
+      set: () => undefined,
+      delete: () => undefined,
+    };
+    const started: number[] = [];
+    let settled = 0;
+    let most = 0;
+    const run = uploadFiles(files, {
+      ...options({ scheduler: sched, dedupe: new DedupeIndex(store) }),
+      validateFile: (p, type) => {
+        started.push(files.indexOf(p));
+        most = Math.max(most, started.length - settled);
+        return validateImageFile(p, type);
+      },
+      onProgress: () => void settled++,
+    });
+    assert.strictEqual(await orHang(lookedUp.promise.then(() => 'looked up'), HANG_MS, 'fewer lookups than expected'), 'looked up');
+    for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+    assert.deepStrictEqual(started, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'the 11th file waits for a file to settle');
+    release.open();
+    const out = await run;
+    assert.ok(out.every((o) => o.ok));
+    assert.strictEqual(started.length, 40);
+    assert.strictEqual(most, limit);
+    assert.strictEqual(uploads().length, 40);
+  });
 
   test('a validator that throws: that file is 9003 at the validate stage and is not sent; the rest upload', async () => {
     const out = await uploadFiles([fx.png, fx.jpg], {
