@@ -1,5 +1,5 @@
-// One bounded worker pool for the core: validation, hashing and the upload scheduler each run
-// many async calls with at most N in flight.
+// Bounded worker pools for the core: validation, hashing and the uploads each run many async
+// calls with at most N in flight.
 
 /**
  * Like `Promise.all(items.map(fn))` with at most `limit` calls in flight, started in input
@@ -25,4 +25,64 @@ export async function mapPool<T, R>(items: readonly T[], limit: number, fn: (ite
   await Promise.all(Array.from({ length: lanes }, lane));
   if (failure) throw failure.error;
   return results;
+}
+
+/**
+ * mapPool that hands each result to `onResult` in input order, as soon as it and every earlier
+ * result are known (result 3 waits for 0–2; 0 never waits for 3). Resolves once every result was
+ * handed over; rejects like mapPool, and when `onResult` throws.
+ */
+export async function mapPoolInOrder<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  onResult: (result: R, index: number) => void,
+): Promise<void> {
+  const ready = new Map<number, R>();
+  let next = 0;
+  await mapPool(items, limit, async (item, index) => {
+    ready.set(index, await fn(item, index));
+    while (ready.has(next)) {
+      const result = ready.get(next) as R;
+      ready.delete(next);
+      onResult(result, next++);
+    }
+  });
+}
+
+/**
+ * `limit` permits (floored, at least 1): `acquire` resolves when one is free, waiters are served in
+ * the order they asked; `release` gives one back (to the first waiter, if any).
+ */
+export function createPermits(limit: number): { acquire(): Promise<void>; release(): void } {
+  const max = Math.max(1, Math.floor(limit) || 1);
+  const waiting: (() => void)[] = [];
+  let taken = 0;
+  return {
+    acquire: async () => {
+      if (taken < max) taken++;
+      else await new Promise<void>((take) => waiting.push(take));
+    },
+    release: () => {
+      const take = waiting.shift();
+      if (take) take();
+      else taken--;
+    },
+  };
+}
+
+/**
+ * A gate for calls that arrive over time: at most `limit` run at once (floored, at least 1), the
+ * others wait and start in the order they arrived. Each call's own result or error is returned.
+ */
+export function createLimit(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  const permits = createPermits(limit);
+  return async <R>(fn: () => Promise<R>): Promise<R> => {
+    await permits.acquire();
+    try {
+      return await fn();
+    } finally {
+      permits.release();
+    }
+  };
 }

@@ -1,13 +1,14 @@
-// The whole pipeline for a batch of files: validate all -> dedupe -> schedule uploads.
+// The whole pipeline for a batch of files: validate -> hash -> dedupe -> schedule uploads, as a
+// stream: the first files are uploading while the rest are still being validated and hashed.
 // Used by the CLI and by every gesture of the extension, so they behave the same.
 import { resolve } from 'path';
-import { validateImageFiles } from './validate';
+import { validateImageFile } from './validate';
 import { DedupeIndex, hashFile } from './dedupe';
-import { mapPool } from './pool';
+import { createLimit, createPermits, mapPoolInOrder } from './pool';
 import type { LarkClient, UploadSource } from './larkClient';
-import type { UploadScheduler } from './scheduler';
+import type { JobOutcome, UploadScheduler } from './scheduler';
 import { UploadError } from './larkErrors';
-import { LocalCode, type ImageInfo, type ImageType } from './types';
+import { LocalCode, type ImageInfo, type ImageType, type ValidationResult } from './types';
 
 export type FileOutcome =
   | {
@@ -39,69 +40,108 @@ export interface UploadFilesOptions {
   /** Upload even when the dedupe index knows the bytes. */
   force?: boolean;
   signal?: AbortSignal;
-  /** After each file's outcome is known (validation failures first, then uploads as they finish). */
+  /**
+   * After each file's outcome is known, in the order outcomes become known (a validation failure
+   * can come after earlier files' uploads); `index` is the file's position in the input.
+   */
   onProgress?: (done: number, total: number, outcome: FileOutcome, index: number) => void;
   /** Failures that cost no outcome (the dedupe index could not be read or written); for the log. */
   onError?: PipelineErrorHandler;
+  /** Checks one file (default validateImageFile); a rejection counts as an unreadable file (9003). */
+  validateFile?: (path: string, imageType: ImageType) => Promise<ValidationResult>;
+  /** sha256 of one file for dedupe (default hashFile). */
+  hashFile?: (path: string, signal?: AbortSignal) => Promise<string>;
 }
 
 /** 'dedupe lookup': the file is uploaded as if unknown; 'dedupe remember': a later upload repeats it. */
 export type PipelineErrorHandler = (error: unknown, context: 'dedupe lookup' | 'dedupe remember') => void;
 
+/** Files validated and hashed at once, ahead of the uploads (reads only: cheap next to a request). */
+export const PREPARE_CONCURRENCY = 8;
+
+/**
+ * Files started (validation begun) but not settled, at most: PREPARE_CONCURRENCY more than the
+ * uploads in flight. Preparing stays just ahead of the uploads instead of reading the whole batch
+ * while the first requests leave (they share the CPU and the file-system threads), and a file's
+ * hash is taken shortly before it is sent.
+ */
+export function filesAhead(scheduler: Pick<UploadScheduler, 'concurrency'>): number {
+  return scheduler.concurrency + PREPARE_CONCURRENCY;
+}
+
+/** What validating and hashing one file gave. */
+type Prepared =
+  | { settled: FileOutcome } // not uploadable: its outcome is known now
+  | { info: ImageInfo; hash: string | undefined } // to upload (hash: only with dedupe)
+  | { cancelled: ImageInfo }; // aborted before its hash was known: reported once the rest is done
+
+/**
+ * Outcomes in input order; never rejects. Files are validated and hashed PREPARE_CONCURRENCY at a
+ * time (and at most filesAhead() files before the last settled one) and handed to the uploads in
+ * input order as soon as they are ready, so the first request leaves while the rest of the batch
+ * is still to be read. A file that fails validation is never
+ * sent; identical content (dedupe on) or the same path (dedupe off) is uploaded once, however far
+ * apart the copies are in the batch.
+ */
 export async function uploadFiles(files: readonly string[], options: UploadFilesOptions): Promise<FileOutcome[]> {
   const { client, imageType, dedupe, signal } = options;
+  const validate = options.validateFile ?? validateImageFile;
+  const hash = options.hashFile ?? hashFile;
   const outcomes = new Array<FileOutcome>(files.length);
+  const ahead = createPermits(filesAhead(options.scheduler));
+  const freed = new Set<number>();
+  const free = (index: number): void => {
+    if (freed.has(index)) return;
+    freed.add(index);
+    ahead.release();
+  };
   let done = 0;
   const settle = (index: number, outcome: FileOutcome): void => {
     outcomes[index] = outcome;
     done++;
+    free(index);
     options.onProgress?.(done, files.length, outcome, index);
   };
+  const uploads = new GroupUploads(options, settle);
+  let tokenAsked = false;
 
-  const validations = await validateImageFiles(files.map((f) => resolve(f)), imageType);
-  const valid: { index: number; info: ImageInfo }[] = [];
-  validations.forEach((v, index) => {
-    if (v.ok) valid.push({ index, info: v.info });
-    else
-      settle(index, { file: files[index], ok: false, code: v.code, message: v.message, logId: undefined, stage: 'validate', info: undefined, attempts: 0 });
-  });
-
-  // Fetch the token while hashing, so the first upload does not wait for it (a failure here
-  // surfaces, with its code, on every upload).
-  if (valid.length > 0) client.getToken(signal).catch(() => undefined);
-
-  // Hash in parallel (reads whole files: only dedupe needs that), then group identical content
-  // so it is uploaded once, in input order.
-  const hashes = dedupe ? await mapPool(valid, 8, (item) => hashFile(item.info.path, signal).catch((e: unknown) => e as Error)) : [];
-  const groups = new Map<string, UploadGroup>();
-  valid.forEach((item, i) => {
-    let groupKey = `path:${item.info.path}`;
-    let dedupeKey: string | undefined;
-    if (dedupe) {
-      const hash = hashes[i];
-      if (hash instanceof Error) {
-        if (!signal?.aborted) {
-          settle(item.index, failed(files[item.index], item.info, new UploadError(LocalCode.FileUnreadable, `Cannot read ${files[item.index]}: ${hash.message}`), 'validate'));
-        }
-        return; // aborted: reported as cancelled below
-      }
-      dedupeKey = DedupeIndex.keyFor(hash, imageType, client.scopeKey);
-      groupKey = dedupeKey;
+  const prepare = async (file: string): Promise<Prepared> => {
+    await ahead.acquire();
+    const v = await validate(resolve(file), imageType).catch(
+      (e: unknown): ValidationResult => ({ ok: false, path: file, code: LocalCode.FileUnreadable, message: `Cannot read ${file}: ${messageOf(e)}`, bytesRead: 0 }),
+    );
+    if (!v.ok) return { settled: { file, ok: false, code: v.code, message: v.message, logId: undefined, stage: 'validate', info: undefined, attempts: 0 } };
+    if (!tokenAsked) {
+      // Fetch the token while the first file is hashed, so its upload does not wait for it (a
+      // failure here surfaces, with its code, on every upload). A batch with nothing valid asks nothing.
+      tokenAsked = true;
+      client.getToken(signal).catch(() => undefined);
     }
-    const group = groups.get(groupKey) ?? { key: dedupeKey, source: { kind: 'file', path: item.info.path, mime: item.info.mime }, members: [] };
-    group.members.push({ index: item.index, file: files[item.index], info: item.info });
-    groups.set(groupKey, group);
-  });
-
-  await uploadGroups(groups.values(), options, settle);
-
-  // Anything not reached (cancelled while hashing) is reported, never dropped.
-  for (let i = 0; i < files.length; i++) {
-    if (!outcomes[i]) {
-      const v = validations[i];
-      settle(i, failed(files[i], v.ok ? v.info : undefined, new UploadError(LocalCode.Cancelled, 'Cancelled.'), 'upload'));
+    if (!dedupe) return { info: v.info, hash: undefined };
+    try {
+      return { info: v.info, hash: await hash(v.info.path, signal) };
+    } catch (e) {
+      if (signal?.aborted) return { cancelled: v.info };
+      return { settled: failed(file, v.info, new UploadError(LocalCode.FileUnreadable, `Cannot read ${file}: ${messageOf(e)}`), 'validate') };
     }
-  }
+  };
+
+  const cancelled = new Map<number, ImageInfo>();
+  await mapPoolInOrder(files, PREPARE_CONCURRENCY, prepare, (p, index) => {
+    if ('settled' in p) return settle(index, p.settled);
+    if ('cancelled' in p) {
+      cancelled.set(index, p.cancelled);
+      return free(index); // waits for nothing more
+    }
+    const file = files[index];
+    // Identical content is one group (dedupe on); without dedupe, the same path is.
+    const key = p.hash === undefined ? undefined : DedupeIndex.keyFor(p.hash, imageType, client.scopeKey);
+    uploads.add(key ?? `path:${p.info.path}`, { key, source: { kind: 'file', path: p.info.path, mime: p.info.mime }, members: [{ index, file, info: p.info }] });
+  });
+  await uploads.finished();
+
+  // Files cancelled while being hashed are reported, never dropped.
+  for (const [index, info] of cancelled) settle(index, failed(files[index], info, new UploadError(LocalCode.Cancelled, 'Cancelled.'), 'upload'));
   return outcomes;
 }
 
@@ -113,60 +153,107 @@ export interface UploadGroup {
   members: { index: number; file: string; info: ImageInfo }[];
 }
 
+type UploadOptions = Pick<UploadFilesOptions, 'client' | 'scheduler' | 'imageType' | 'dedupe' | 'force' | 'signal' | 'onError'>;
+
 /**
  * The shared tail of uploadFiles and uploadBytes: answer groups the dedupe index knows (no
  * request), upload the rest through the scheduler, remember new keys, settle every member.
  */
-export async function uploadGroups(
-  groups: Iterable<UploadGroup>,
-  options: Pick<UploadFilesOptions, 'client' | 'scheduler' | 'imageType' | 'dedupe' | 'force' | 'signal' | 'onError'>,
-  settle: (index: number, outcome: FileOutcome) => void,
-): Promise<void> {
-  const { client, scheduler, imageType, dedupe, signal } = options;
-  const report = (error: unknown, context: 'dedupe lookup' | 'dedupe remember'): void => {
-    try {
-      options.onError?.(error, context);
-    } catch {
-      // the handler's own failure must not cost an outcome
-    }
-  };
-  const pending: UploadGroup[] = [];
-  for (const group of groups) {
-    let known: string | undefined;
-    if (dedupe && group.key && !options.force) {
-      // An index that cannot be read costs one upload, never the batch.
-      known = await dedupe.lookup(group.key).catch((e: unknown) => void report(e, 'dedupe lookup'));
-    }
-    if (known) {
-      for (const m of group.members) settle(m.index, { file: m.file, ok: true, imageKey: known, logId: undefined, info: m.info, deduped: true, attempts: 0 });
+export async function uploadGroups(groups: Iterable<UploadGroup>, options: UploadOptions, settle: (index: number, outcome: FileOutcome) => void): Promise<void> {
+  const uploads = new GroupUploads(options, settle);
+  let id = 0;
+  for (const group of groups) uploads.add(String(id++), group);
+  await uploads.finished();
+}
+
+/** How a group ended, for its members and for copies that join it later. */
+type Answer = { ok: true; imageKey: string; logId: string | undefined; attempts: number; reused: boolean } | { ok: false; error: UploadError; attempts: number };
+
+/**
+ * Groups arriving one by one: each is looked up in the dedupe index, then uploaded through the
+ * scheduler with at most `scheduler.concurrency` requests in flight across the groups, in the
+ * order they arrived. A member added to a group that is still running gets its answer with the
+ * others; one added after the group ended gets the same answer at once (never a second request).
+ */
+class GroupUploads {
+  private readonly groups = new Map<string, { members: UploadGroup['members']; answer?: Answer }>();
+  private readonly running: Promise<void>[] = [];
+  private readonly remembering: Promise<void>[] = [];
+  private readonly lane: <R>(fn: () => Promise<R>) => Promise<R>;
+
+  constructor(
+    private readonly options: UploadOptions,
+    private readonly settle: (index: number, outcome: FileOutcome) => void,
+  ) {
+    this.lane = createLimit(options.scheduler.concurrency);
+  }
+
+  /** Adds `group`'s members to the group named `id`, starting that group if it is new. */
+  add(id: string, group: UploadGroup): void {
+    const live = this.groups.get(id);
+    if (!live) {
+      const created = { members: [...group.members] };
+      this.groups.set(id, created);
+      this.running.push(this.run(created, group));
+    } else if (live.answer) {
+      for (const m of group.members) this.answer(m, live.answer, true);
     } else {
-      pending.push(group);
+      live.members.push(...group.members);
     }
   }
 
-  const remembering: Promise<void>[] = [];
-  await scheduler.run(
-    pending.map((group) => ({ signal: jobSignal, acquire }) => client.uploadImage(group.source, imageType, { signal: jobSignal, beforeSend: acquire })),
-    {
-      signal,
-      onSettled: (i, outcome) => {
-        const group = pending[i];
-        if (outcome.ok && dedupe && group.key) {
-          // A store that fails to persist costs a future re-upload, never this result.
-          remembering.push(dedupe.remember(group.key, outcome.value.imageKey).catch((e: unknown) => report(e, 'dedupe remember')));
-        }
-        group.members.forEach((m, position) => {
-          if (outcome.ok) {
-            settle(m.index, { file: m.file, ok: true, imageKey: outcome.value.imageKey, logId: outcome.value.logId, info: m.info, deduped: position > 0, attempts: outcome.attempts });
-          } else {
-            settle(m.index, failed(m.file, m.info, outcome.error, 'upload', outcome.attempts));
-          }
-        });
-      },
-    },
-  );
-  // Resolve once the index knows every new key, so the next gesture finds them.
-  await Promise.all(remembering);
+  /** Resolves once every group added so far is settled and the index knows every new key. */
+  async finished(): Promise<void> {
+    await Promise.all(this.running);
+    await Promise.all(this.remembering);
+  }
+
+  private report(error: unknown, context: 'dedupe lookup' | 'dedupe remember'): void {
+    try {
+      this.options.onError?.(error, context);
+    } catch {
+      // the handler's own failure must not cost an outcome
+    }
+  }
+
+  private async run(live: { members: UploadGroup['members']; answer?: Answer }, group: UploadGroup): Promise<void> {
+    const { client, scheduler, imageType, dedupe, signal } = this.options;
+    let answer: Answer | undefined;
+    if (dedupe && group.key && !this.options.force) {
+      // An index that cannot be read costs one upload, never the batch.
+      const known = await dedupe.lookup(group.key).catch((e: unknown) => void this.report(e, 'dedupe lookup'));
+      if (known) answer = { ok: true, imageKey: known, logId: undefined, attempts: 0, reused: true };
+    }
+    if (!answer) {
+      const [outcome] = await this.lane(() =>
+        scheduler.run([({ signal: jobSignal, acquire }) => client.uploadImage(group.source, imageType, { signal: jobSignal, beforeSend: acquire })], { signal }),
+      );
+      answer = this.answerOf(outcome);
+      if (answer.ok && dedupe && group.key) {
+        // A store that fails to persist costs a future re-upload, never this result.
+        this.remembering.push(dedupe.remember(group.key, answer.imageKey).catch((e: unknown) => this.report(e, 'dedupe remember')));
+      }
+    }
+    live.answer = answer;
+    live.members.forEach((m, position) => this.answer(m, answer, position > 0));
+  }
+
+  private answerOf(outcome: JobOutcome<{ imageKey: string; logId: string | undefined }>): Answer {
+    if (!outcome.ok) return outcome;
+    return { ok: true, imageKey: outcome.value.imageKey, logId: outcome.value.logId, attempts: outcome.attempts, reused: false };
+  }
+
+  private answer(m: UploadGroup['members'][number], a: Answer, copy: boolean): void {
+    if (a.ok) {
+      this.settle(m.index, { file: m.file, ok: true, imageKey: a.imageKey, logId: a.logId, info: m.info, deduped: a.reused || copy, attempts: a.attempts });
+    } else {
+      this.settle(m.index, failed(m.file, m.info, a.error, 'upload', a.attempts));
+    }
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function failed(file: string, info: ImageInfo | undefined, err: UploadError, stage: 'validate' | 'upload', attempts = 0): FileOutcome {

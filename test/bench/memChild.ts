@@ -1,8 +1,10 @@
 // Child process of the memory benchmark (one per contender, so each starts from a clean heap):
 //   node --expose-gc out/test/bench/memChild.js '<json: {mode, baseUrl, appId, appSecret, warmFile, files, concurrency}>'
 // Warms up (modules loaded, token fetched, one small upload), settles, takes the idle RSS, then
-// samples process.memoryUsage().rss every 20 ms while uploading `files` at `concurrency`.
-// Prints one JSON line: { idleRss, peakRss, samples, uploaded, lost, seconds }.
+// samples process.memoryUsage().rss every 20 ms while uploading `files` at `concurrency` (with
+// gcEachSample: after a full GC each time, which shows what is live rather than what awaits the GC).
+// Prints one JSON line: { idleRss, peakRss, samples, uploaded, lost, seconds, breakdown } (breakdown:
+// process.memoryUsage() fields at the peak sample, over idle).
 import { performance } from 'perf_hooks';
 import { LarkClient } from '../../src/core/larkClient';
 import { RateLimiter, UploadScheduler } from '../../src/core/scheduler';
@@ -18,6 +20,8 @@ interface Args {
   warmFile: string;
   files: string[];
   concurrency: number;
+  /** A full GC before every sample: the peak of what is still referenced, without garbage. */
+  gcEachSample?: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -59,12 +63,18 @@ async function main(): Promise<void> {
   gc();
   const idleRss = process.memoryUsage().rss;
 
+  const idle = process.memoryUsage();
   let peakRss = idleRss;
+  let atPeak = idle;
   let samples = 0;
   const timer = setInterval(() => {
-    const rss = process.memoryUsage().rss;
+    if (a.gcEachSample) gc();
+    const m = process.memoryUsage();
     samples++;
-    if (rss > peakRss) peakRss = rss;
+    if (m.rss > peakRss) {
+      peakRss = m.rss;
+      atPeak = m;
+    }
   }, 20);
   const t0 = performance.now();
   const uploaded = await upload(a.files);
@@ -72,7 +82,10 @@ async function main(): Promise<void> {
   clearInterval(timer);
   const last = process.memoryUsage().rss;
   if (last > peakRss) peakRss = last;
-  process.stdout.write(JSON.stringify({ idleRss, peakRss, samples, uploaded, lost: a.files.length - uploaded, seconds }) + '\n');
+  // Where the peak sits: V8 heap, and memory outside it (Buffers/ArrayBuffers), each over idle.
+  const over = (k: 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers'): number => atPeak[k] - idle[k];
+  const breakdown = { heapTotal: over('heapTotal'), heapUsed: over('heapUsed'), external: over('external'), arrayBuffers: over('arrayBuffers') };
+  process.stdout.write(JSON.stringify({ idleRss, peakRss, samples, uploaded, lost: a.files.length - uploaded, seconds, breakdown }) + '\n');
 }
 
 main().then(

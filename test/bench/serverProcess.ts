@@ -14,6 +14,10 @@ export interface ServerStats {
   totalRequests: number;
   /** server-clock arrival times (ms epoch) of the successful uploads, sorted */
   okArrivals: number[];
+  /** server-clock arrival time of the first request of any kind (the token request, usually) */
+  firstArrival: number | undefined;
+  /** server-clock arrival time of the first upload request, whatever its answer */
+  firstUploadArrival: number | undefined;
 }
 
 type Msg = { id: number; cmd: 'stats' | 'close' } | { id: number; result?: unknown; error?: string };
@@ -27,6 +31,8 @@ function statsOf(server: LarkServer): ServerStats {
     tokenRequests: server.tokenRequests(),
     totalRequests: server.requests.length,
     okArrivals: up.filter((r) => r.status === 200).map((r) => r.at).sort((a, b) => a - b),
+    firstArrival: server.requests.length ? Math.min(...server.requests.map((r) => r.at)) : undefined,
+    firstUploadArrival: up.length ? Math.min(...up.map((r) => r.at)) : undefined,
   };
 }
 

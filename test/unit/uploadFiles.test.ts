@@ -1,4 +1,5 @@
 // The batch pipeline (validate -> dedupe -> schedule -> upload) against the stand-in server.
+// uploadPipeline.test.ts: the same pipeline as a stream (uploads start before the batch is read).
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -8,6 +9,7 @@ import { UploadScheduler } from '../../src/core/scheduler';
 import { DedupeIndex, MemoryStore, type KeyValueStore } from '../../src/core/dedupe';
 import { uploadFiles, type FileOutcome } from '../../src/core/uploadFiles';
 import { LocalCode } from '../../src/core/types';
+import { validateImageFile } from '../../src/core/validate';
 import { generateFixtures, type FixtureSet } from '../fixtures/generate';
 import { startLarkServer, type LarkServer } from '../larkServer/server';
 
@@ -179,9 +181,11 @@ suite('core/uploadFiles against the stand-in server', () => {
       scheduler: new UploadScheduler(),
       imageType: 'message',
       dedupe: new DedupeIndex(new MemoryStore()),
-      // validation failures are reported before hashing starts: remove the file in between
-      onProgress: (done) => {
-        if (done === 1) fs.rmSync(copy);
+      // the file goes away between its validation and its hash
+      validateFile: async (p, type) => {
+        const result = await validateImageFile(p, type);
+        if (p === copy) fs.rmSync(copy);
+        return result;
       },
     });
     const gone = out[1];
