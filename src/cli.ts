@@ -170,7 +170,9 @@ export async function main(argv: string[], io: Io, signal?: AbortSignal): Promis
   const tlsHint = certificateHint(outcomes.flatMap((o) => (o.ok ? [] : [o.message])));
   if (tlsHint) io.stderr(tlsHint);
   io.stderr(`${outcomes.length - failedCount} uploaded, ${failedCount} failed`);
-  for (const line of hints(outcomes, options.credentials, localeOf(io.env))) io.stderr(line);
+  // the TLS line names the exact cause and the fix: the catalog's general 9108 hint would repeat it
+  const said = tlsHint ? [LocalCode.CertificateRejected] : [];
+  for (const line of hints(outcomes, options.credentials, localeOf(io.env), said)) io.stderr(line);
   return failedCount === 0 ? 0 : 1;
 }
 
@@ -190,8 +192,8 @@ function localeOf(env: NodeJS.ProcessEnv): string {
  * One hint per failure code, the extension's words (the catalog's); a static token Lark rejects
  * gets the hint to set a new one.
  */
-function hints(outcomes: readonly FileOutcome[], credentials: Credentials, locale: string): string[] {
-  const codes = [...new Set(outcomes.flatMap((o) => (o.ok || o.code === LocalCode.Cancelled ? [] : [o.code])))];
+function hints(outcomes: readonly FileOutcome[], credentials: Credentials, locale: string, said: readonly number[]): string[] {
+  const codes = [...new Set(outcomes.flatMap((o) => (o.ok || o.code === LocalCode.Cancelled || said.includes(o.code) ? [] : [o.code])))];
   return codes.map((code) => `hint (${code}): ${credentials.kind === 'token' && (isTokenError(code) || code === 99991661) ? tokenRejectedText(locale) : hintFor(code, locale)}`);
 }
 

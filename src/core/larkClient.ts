@@ -69,6 +69,22 @@ const REFRESH_RETRY_MS = 60_000;
 /** Tokens rejected in a row (no success in between) after which a new token is not asked for. */
 export const MAX_REJECTED_TOKENS = 3;
 const DEFAULT_TIMEOUT_MS = 60_000;
+/**
+ * Node's TLS verification failures (OpenSSL's codes as Node reports them, and the host-name
+ * check): retrying cannot help, so they are 9108, not the retryable 9101.
+ */
+const CERTIFICATE_ERRORS: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 interface LarkEnvelope {
   code?: unknown;
@@ -303,6 +319,9 @@ export class LarkClient {
       if (timedOut) throw new UploadError(LocalCode.Timeout, `No answer from ${this.baseUrl} within ${Math.round(this.timeoutMs / 1000)} s.`);
       if (e instanceof UploadError) throw e;
       const err = e as { code?: string; message?: string };
+      if (err.code !== undefined && CERTIFICATE_ERRORS.has(err.code)) {
+        throw new UploadError(LocalCode.CertificateRejected, `The TLS certificate of ${this.baseUrl} was not accepted: ${err.code}.`, { cause: e });
+      }
       throw new UploadError(LocalCode.NetworkError, `Network error talking to ${this.baseUrl}: ${err.code ?? err.message ?? 'unknown'}.`, { cause: e });
     } finally {
       clearTimeout(timer);

@@ -20,7 +20,8 @@
 //   response (not Lark JSON, typically a proxy/load-balancer page) is retried by the scheduler
 //   only when its HTTP status is 5xx or 429 (shouldRetry); a non-JSON 4xx will not get better and
 //   fails at once. Its action 'check-settings' is for when it persists (wrong base URL / proxy).
-//   9104 cancelled: 'none'.
+//   9104 cancelled: 'none'. 9108 (the server's TLS certificate was not accepted) is not retryable:
+//   the same certificate fails the same way.
 
 import { LocalCode } from './types';
 
@@ -484,7 +485,16 @@ const LOCAL = group('local', [
     docUrl: README_ERRORS_URL,
     retryable: false,
     action: 'check-credentials',
+  },  {
+    code: LocalCode.CertificateRejected,
+    title: 'TLS certificate not accepted',
+    en: "The server's TLS certificate is not trusted or names another host. If a corporate proxy or CA re-signs traffic, make its CA trusted (VS Code: the system certificates; the CLI: NODE_EXTRA_CA_CERTS); otherwise check the base URL.",
+    zh: '服务器的 TLS 证书不受信任或与主机名不符。如公司代理或 CA 会重新签发证书，请信任该 CA（VS Code：系统证书；命令行：NODE_EXTRA_CA_CERTS）；否则请检查服务地址。',
+    docUrl: README_ERRORS_URL,
+    retryable: false,
+    action: 'check-network',
   },
+
 ]);
 
 function buildCatalog(): ReadonlyMap<number, ErrorInfo> {

@@ -24,6 +24,7 @@ export const LocalCode = {
   InsecureBaseUrl: 9105,
   RedirectRefused: 9106,
   MissingCredentials: 9107,
+  CertificateRejected: 9108,
 } as const;
 export type LocalCode = (typeof LocalCode)[keyof typeof LocalCode];
 

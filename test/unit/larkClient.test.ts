@@ -914,6 +914,34 @@ suite('core/larkClient: every kind of answer, from a scripted fetch', () => {
     assert.strictEqual(fetched, 0);
   });
 
+  test('a TLS certificate Node rejects is 9108, not retried; other errors of the same call stay 9101', async () => {
+    for (const code of ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']) {
+      let fetched = 0;
+      const c = new LarkClient({
+        baseUrl: 'https://lark.example.com',
+        credentials: { kind: 'token', token: 't-static-000000000000000001' },
+        fetch: async () => (fetched++, Promise.reject(Object.assign(new Error(`request failed, reason: ${code}`), { code }))),
+      });
+      const scheduler = new UploadScheduler({ concurrency: 1, retry: { baseDelayMs: 1, maxDelayMs: 1 } });
+      const [out] = await scheduler.run([({ signal, acquire }) => c.uploadImage(pngSource(), 'message', { signal, beforeSend: acquire })]);
+      assert.ok(!out.ok, code);
+      assert.strictEqual(out.error.code, LocalCode.CertificateRejected, code);
+      assert.strictEqual(out.error.message, `The TLS certificate of https://lark.example.com was not accepted: ${code}.`);
+      assert.strictEqual(out.attempts, 1, `${code}: retried`);
+      assert.strictEqual(fetched, 1, code);
+    }
+    // a code that only looks alike is a network error, retried
+    let fetched = 0;
+    const c = new LarkClient({
+      baseUrl: 'https://lark.example.com',
+      credentials: { kind: 'token', token: 't-static-000000000000000001' },
+      fetch: async () => (fetched++, Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))),
+    });
+    const scheduler = new UploadScheduler({ concurrency: 1, retry: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 3 } });
+    const [out] = await scheduler.run([({ signal, acquire }) => c.uploadImage(pngSource(), 'message', { signal, beforeSend: acquire })]);
+    assert.ok(!out.ok && out.error.code === LocalCode.NetworkError && out.attempts === 3 && fetched === 3, JSON.stringify(out));
+  });
+
   test('the timeout message names the limit in seconds', async () => {
     const hang: FetchLike = (_url, init) =>
       new Promise((_resolve, reject) => (init.signal as AbortSignal).addEventListener('abort', () => reject(new Error('aborted'))));
