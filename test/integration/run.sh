@@ -7,6 +7,9 @@
 # Steps: install the tools once (setup-tools.sh, outside the clone) -> npm run build (dist/) ->
 # tsc -p . (out/) -> runner.js with a temporary workspace folder. Exit code = the suite's result.
 # Every report line is prefixed with "[vscode <version>] " (runner.js LARK_TEST_LABEL).
+# LARK_TEST_VSIX=1: package the extension (vsce, as `npm run package` does, from the dist/ built
+# here) and run the installed-.vsix test instead of the suite: the .vsix is installed into a clean
+# profile and the extension is loaded from there (runner.js LARK_TEST_VSIX, suite/installedVsix.test.ts).
 # env: LARK_TEST_CODE_SERVER (code-server version, see setup-tools.sh), LARK_TEST_SKIP_BUILD=1 (dist/ and out/ are fresh already), LARK_DEMO_FAIL=1 (adds a
 #      deliberately failing test), LARK_TEST_PICTURES=1 (README pictures instead of the tests: see
 #      test/demo/pictures.sh), LARK_TEST_WORKSPACE (folder to open instead of a throwaway
@@ -50,6 +53,17 @@ else
   # a 1x1 PNG
   printf 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==' \
     | base64 -d > "$ws/images/pixel.png"
+fi
+
+if [ "${LARK_TEST_VSIX:-}" = 1 ]; then
+  vsixtmp="$(mktemp -d "${TMPDIR:-/tmp}/lark-vsix-XXXXXX")"
+  trap 'rm -rf "${wstmp:-}" "$vsixtmp"' EXIT
+  # the flags of `npm run package` (package.json), without its build: dist/ is fresh here
+  npx --no-install vsce package --no-dependencies --allow-missing-repository --no-rewrite-relative-links \
+    --out "$vsixtmp/lark-image-upload.vsix" </dev/null >"$vsixtmp/vsce.log" 2>&1 \
+    || { cat "$vsixtmp/vsce.log" >&2; echo "[integration] vsce package failed" >&2; exit 1; }
+  export LARK_TEST_VSIX="$vsixtmp/lark-image-upload.vsix"
+  echo "[integration] packaged $(basename "$LARK_TEST_VSIX") ($(( $(stat -c %s "$LARK_TEST_VSIX") / 1024 )) KiB)" >&2
 fi
 
 echo "[integration] real VS Code (code-server) + headless chromium; prep took $(( $(date +%s) - t0 )) s" >&2

@@ -15,6 +15,13 @@
 //   LARK_TEST_TIMEOUT_MS     whole-run timeout (default 300000)
 //   LARK_TEST_VERBOSE=1      echo code-server output and all workbench/extension-host log lines
 //   LARK_TEST_LABEL=1        prefix every report line with "[vscode <version>] "
+//   LARK_TEST_VSIX           a packaged .vsix: installed first (code-server --install-extension) into
+//                            the run's fresh extensions dir, so the extension under test is the
+//                            INSTALLED copy; <extensionDevelopmentPath> is then not loaded (a stub
+//                            extension in the temp dir takes its place, since VS Code runs
+//                            extensionTestsPath only alongside a development extension); the host
+//                            gets LARK_TEST_VSIX_EXTENSIONS_DIR and LARK_TEST_SOURCE_ROOT
+//                            (= <extensionDevelopmentPath>), see suite/index.ts
 //   LARK_TEST_KEEP=1         keep the temp dir (user data, logs under user-data/logs)
 //   LARK_TEST_ENV_JSON       JSON object of extra env vars for the extension host,
 //                            e.g. '{"LARK_IMAGE_UPLOAD_TEST_BASE_URL":"http://127.0.0.1:1234"}'
@@ -88,12 +95,26 @@ function parseJsonObject(name, text) {
   return v;
 }
 
-const extDev = path.resolve(process.argv[2]);
+const sourceRoot = path.resolve(process.argv[2]);
+const VSIX = env.LARK_TEST_VSIX ? path.resolve(env.LARK_TEST_VSIX) : undefined;
+if (VSIX && !fs.existsSync(VSIX)) die(`LARK_TEST_VSIX: no such file ${VSIX}`);
 const extTests = path.resolve(process.argv[3]);
 tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lark-vsct-'));
 const workspace = process.argv[4] ? path.resolve(process.argv[4]) : path.join(tmp, 'workspace');
 fs.mkdirSync(workspace, { recursive: true });
 const userData = path.join(tmp, 'user-data');
+const extensionsDir = path.join(tmp, 'extensions');
+// the development extension: the source tree, or in .vsix mode a stub that contributes nothing
+let extDev = sourceRoot;
+if (VSIX) {
+  extDev = path.join(tmp, 'vsix-test-host');
+  fs.mkdirSync(extDev, { recursive: true });
+  fs.writeFileSync(path.join(extDev, 'package.json'), JSON.stringify({
+    name: 'vsix-test-host', publisher: 'lark-image-upload-tests', version: '0.0.0',
+    description: 'Stands in for the development extension while the installed .vsix is tested',
+    engines: { vscode: '*' }, extensionKind: ['workspace'],
+  }, null, 2) + '\n');
+}
 const report = path.join(tmp, 'report.log');  // appended to by the in-host mocha runner
 fs.writeFileSync(report, '');
 const shotDir = path.resolve(env.LARK_TEST_SCREENSHOT_DIR || path.join(tmp, 'screenshots'));
@@ -123,6 +144,7 @@ try {
 } catch (e) {
   console.error(`[runner] no test CA for the proxy test: ${e.message}`);
 }
+if (VSIX) Object.assign(hostEnv, { LARK_TEST_VSIX_EXTENSIONS_DIR: extensionsDir, LARK_TEST_SOURCE_ROOT: sourceRoot });
 if (env.LARK_TEST_ENV_JSON) {
   for (const [k, v] of Object.entries(parseJsonObject('LARK_TEST_ENV_JSON', env.LARK_TEST_ENV_JSON))) {
     hostEnv[k] = v === null || v === undefined ? '' : String(v);
@@ -213,14 +235,33 @@ function smokeTestDriver() {
   return { nodeArgs: ['--require', preload], args: ['--enable-smoke-test-driver'] };
 }
 
+/** code-server --install-extension <vsix> into this run's (empty) extensions dir. */
+function installVsix() {
+  const t0 = Date.now();
+  const r = cp.spawnSync(NODE, [CODE_SERVER, '--install-extension', VSIX, '--extensions-dir', extensionsDir,
+    '--user-data-dir', userData, '--disable-telemetry'], {
+    cwd: tmp, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000,
+    env: { ...env, XDG_CONFIG_HOME: path.join(tmp, 'xdg-config'), XDG_DATA_HOME: path.join(tmp, 'xdg-data'),
+      XDG_CACHE_HOME: path.join(tmp, 'xdg-cache') },
+  });
+  const out = `${r.stdout || ''}${r.stderr || ''}`.trim();
+  if (r.status !== 0 || !/successfully installed/i.test(out)) {
+    finish(1, `installing ${path.basename(VSIX)} failed (exit ${r.status}${r.error ? ', ' + r.error.message : ''}):\n${out}`);
+    return false;
+  }
+  console.error(`[runner] installed ${path.basename(VSIX)} into a clean extensions dir in ${Date.now() - t0} ms`);
+  return true;
+}
+
 async function main() {
+  if (VSIX && !installVsix()) return;
   const smokeDriver = smokeTestDriver();
   const started = Date.now();
   const port = await freePort();
   fs.writeFileSync(path.join(tmp, 'config.yaml'), 'auth: none\ncert: false\n');
   server = cp.spawn(NODE, [...smokeDriver.nodeArgs, CODE_SERVER, '--config', path.join(tmp, 'config.yaml'), '--auth', 'none',
     '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData,
-    '--extensions-dir', path.join(tmp, 'extensions'), '--disable-telemetry', '--disable-update-check',
+    '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check',
     '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened',
     ...smokeDriver.args,
   ], {
