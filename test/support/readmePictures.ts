@@ -1,6 +1,6 @@
 // The pictures a README links with relative paths (shared by test/unit/packaging.test.ts and the
-// installed-.vsix integration test): they must ship in the package, at the linked path, for the
-// Extensions view to render them on the installed extension's page.
+// installed-.vsix integration test): they ship in the package, at the linked path, so the links
+// resolve in the installed extension.
 
 /** Relative picture links of a markdown text: ![alt](link) and <img src="link">, outside code. */
 export function relativePictures(markdown: string): string[] {
