@@ -10,7 +10,7 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const suiteDir = path.join('test', 'integration', 'suite');
@@ -23,6 +23,27 @@ if (entryPoints.length === 0) {
   console.error(`[bundle-suite] no *.test.ts in ${suiteDir}`);
   process.exit(1);
 }
+
+/**
+ * An ES module of a package that reads `import.meta.url` (e.g. `proxy` loads its package.json
+ * through createRequire(import.meta.url)) gets its own file's URL there, as when Node loads it;
+ * bundled to CommonJS, `import.meta` would be empty.
+ */
+const importMetaUrlOfItsFile = {
+  name: 'import-meta-url-of-its-file',
+  setup(build) {
+    build.onLoad({ filter: /\.m?js$/ }, async (args) => {
+      if (!args.path.split(path.sep).includes('node_modules')) return undefined;
+      const text = await fs.promises.readFile(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      return {
+        contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+        loader: 'js',
+        resolveDir: path.dirname(args.path),
+      };
+    });
+  },
+};
 
 const started = Date.now();
 await esbuild.build({
@@ -37,5 +58,6 @@ await esbuild.build({
   external: ['vscode', 'mocha'],
   sourcemap: true,
   logLevel: 'warning',
+  plugins: [importMetaUrlOfItsFile],
 });
 console.error(`[bundle-suite] ${entryPoints.length} test files bundled in ${Date.now() - started} ms`);
