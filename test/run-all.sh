@@ -26,6 +26,17 @@ if [ ! -d node_modules/mocha ] || [ package-lock.json -nt node_modules/.package-
   fi
 fi
 
+# The proxy tests make a throwaway test CA with the openssl command (test/support/testCa.ts).
+if ! command -v openssl >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    step "apt-get install openssl"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl >/dev/null </dev/null || exit 1
+  else
+    echo "the openssl command is missing (the proxy tests need it): sudo apt-get install openssl" >&2
+    exit 1
+  fi
+fi
+
 step "build (typecheck + esbuild bundles)"
 npm run build --silent || exit 1
 rm -rf out && npx tsc -p . || exit 1
