@@ -2,10 +2,12 @@
 // proxies do) that records what it was asked, behind a TCP tap that keeps every byte the client
 // sent to it. The tap is what a proxy can see: a test searches it for secrets to prove they only
 // crossed the proxy inside a TLS tunnel.
+import * as assert from 'assert';
 import * as http from 'http';
 import * as net from 'net';
 import type { AddressInfo } from 'net';
 import { createProxy } from 'proxy';
+import { TOKEN_PATH, UPLOAD_PATH } from '../larkServer/server';
 
 export interface RecordingProxy {
   /** http://127.0.0.1:<port>, for HTTPS_PROXY or `http.proxy` */
@@ -87,4 +89,20 @@ function listen(server: net.Server): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * What `proxy` saw was tunnels to `target` only: CONNECT lines, no request line, header or body
+ * of ours, and never `secret` (the app secret) in clear text.
+ */
+export function assertOnlyTunnels(proxy: RecordingProxy, target: string, secret: string): void {
+  assert.ok(proxy.connects.length >= 1, 'the proxy saw no CONNECT');
+  assert.deepStrictEqual([...new Set(proxy.connects)], [target]);
+  assert.deepStrictEqual(proxy.forwarded, []);
+  const wire = proxy.wire();
+  assert.ok(wire.includes(`CONNECT ${target} HTTP/1.1`), 'the tap recorded the CONNECT request');
+  assert.ok(!wire.includes(secret), 'the app secret crossed the proxy in clear text');
+  for (const word of ['app_secret', 'authorization', 'bearer', TOKEN_PATH, UPLOAD_PATH, 'image_type']) {
+    assert.ok(!wire.toLowerCase().includes(word.toLowerCase()), `the proxy saw "${word}"`);
+  }
 }

@@ -1,6 +1,5 @@
 // The CLI contract, end to end: the built dist/cli.js as a child process against the stand-in server.
 import * as assert from 'assert';
-import * as cp from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
@@ -11,31 +10,7 @@ import { describeError, tokenRejectedText } from '../../src/core/larkErrors';
 import { didYouMean, levenshtein } from '../../src/cli';
 import { generateFixtures, type FixtureSet } from '../fixtures/generate';
 import { startLarkServer, type LarkServer } from '../larkServer/server';
-
-const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  lines: Record<string, unknown>[];
-}
-
-function runCli(args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
-    const child = cp.spawn(process.execPath, [CLI, ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const lines = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-      resolve({ code, stdout, stderr, lines });
-    });
-  });
-}
+import { CLI, runCli, type CliRun } from '../support/runCli';
 
 const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
 const IMAGES_PATH = '/open-apis/im/v1/images';
@@ -89,7 +64,7 @@ suite('CLI (dist/cli.js) against the stand-in server', () => {
   });
   teardown(() => server.close());
 
-  function assertNoSecrets(run: Run): void {
+  function assertNoSecrets(run: CliRun): void {
     for (const text of [run.stdout, run.stderr]) {
       assert.ok(!text.includes(server.demo.appSecret), 'app secret leaked');
       assert.ok(!/\bt-[A-Za-z0-9_-]{10,}/.test(text), 'a tenant token leaked');
@@ -264,7 +239,7 @@ suite('CLI (dist/cli.js) against the stand-in server', () => {
     await server.close();
     server = await startLarkServer({ rateLimit: false });
     const proxy = await tokenHoldingProxy(server.baseUrl, 1500);
-    let run: Run;
+    let run: CliRun;
     try {
       run = await runCli(['--base-url', proxy.url, '--concurrency', '64', ...files], { LARK_APP_ID: server.demo.appId, LARK_APP_SECRET: server.demo.appSecret });
     } finally {

@@ -3,41 +3,17 @@
 // signed (test/support/testCa.ts). The stand-in listens on 127.0.0.2: the CLI, like VS Code, never
 // proxies localhost / 127.0.0.1 / ::1, and any other address follows the proxy variables.
 import * as assert from 'assert';
-import * as cp from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { startLarkServer, TOKEN_PATH, UPLOAD_PATH, type LarkServer } from '../larkServer/server';
 import { makeTestCa, TLS_STAND_IN_HOST, type TestCa } from '../support/testCa';
-import { startRecordingProxy, type RecordingProxy } from '../support/recordingProxy';
+import { assertOnlyTunnels as assertTunnelsOnly, startRecordingProxy, type RecordingProxy } from '../support/recordingProxy';
+import { CLI, runCli, type CliRun } from '../support/runCli';
 
-const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli.js');
 const HOST = '127.0.0.2';
 /** a 1×1 PNG */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  lines: Record<string, unknown>[];
-}
-
-/** Runs the CLI with only PATH, HOME and `env`: no proxy variable of this machine leaks in. */
-function runCli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = cp.spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const lines = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-      resolve({ code, stdout, stderr, lines });
-    });
-  });
-}
 
 suite('CLI behind a proxy (HTTPS_PROXY / NO_PROXY / NODE_EXTRA_CA_CERTS)', () => {
   let tmp: string;
@@ -69,7 +45,7 @@ suite('CLI behind a proxy (HTTPS_PROXY / NO_PROXY / NODE_EXTRA_CA_CERTS)', () =>
     await server.close();
   });
 
-  function assertUploaded(run: Run): void {
+  function assertUploaded(run: CliRun): void {
     assert.strictEqual(run.code, 0, run.stderr);
     assert.deepStrictEqual(run.lines.map((l) => l.file), files);
     for (const l of run.lines) assert.ok(l.ok === true && server.images.has(String(l.imageKey)), JSON.stringify(l));
@@ -79,15 +55,7 @@ suite('CLI behind a proxy (HTTPS_PROXY / NO_PROXY / NODE_EXTRA_CA_CERTS)', () =>
 
   /** Everything the proxy saw: CONNECT lines only, no credential, token or request of ours. */
   function assertOnlyTunnels(target = `${HOST}:${server.port}`): void {
-    assert.ok(proxy.connects.length >= 1, 'the proxy saw no CONNECT');
-    assert.deepStrictEqual([...new Set(proxy.connects)], [target]);
-    assert.deepStrictEqual(proxy.forwarded, []);
-    const wire = proxy.wire();
-    assert.ok(wire.includes(`CONNECT ${target} HTTP/1.1`), 'the tap recorded the CONNECT request');
-    assert.ok(!wire.includes(server.demo.appSecret), 'the app secret crossed the proxy in clear text');
-    for (const word of ['app_secret', 'authorization', 'bearer', TOKEN_PATH, UPLOAD_PATH, 'image_type']) {
-      assert.ok(!wire.toLowerCase().includes(word.toLowerCase()), `the proxy saw "${word}"`);
-    }
+    assertTunnelsOnly(proxy, target, server.demo.appSecret);
   }
 
   test('HTTPS_PROXY: the token request and every upload go through a CONNECT tunnel; the proxy sees no credential', async () => {

@@ -8,7 +8,6 @@
 //   - a redirect (another port, another host name for the same machine) never receives the
 //     Authorization header or the App Secret: for uploads, the token request and downloadImage.
 import * as assert from 'assert';
-import * as cp from 'child_process';
 import dns = require('dns'); // the module object itself (a namespace import is read-only)
 import * as fs from 'fs';
 import * as http from 'http';
@@ -23,8 +22,8 @@ import { UploadError, redact } from '../../src/core/larkErrors';
 import { LocalCode } from '../../src/core/types';
 import { main as cliMain } from '../../src/cli';
 import { startLarkServer, type LarkServer } from '../larkServer/server';
+import { runCli } from '../support/runCli';
 
-const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli.js');
 const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
 const IMAGES_PATH = '/open-apis/im/v1/images';
 
@@ -60,24 +59,6 @@ function assertClean(text: string, secrets: string[], where: string): void {
   }
   assert.ok(!ISSUED_TOKEN.test(text), `${where}: an issued tenant token is in the text:\n${text.slice(0, 3000)}`);
   assert.ok(!/Bearer\s+(?!\*\*\*)\S/.test(text), `${where}: an Authorization value is in the text`);
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = cp.spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 async function listen(server: http.Server, host = '127.0.0.1'): Promise<number> {
