@@ -169,7 +169,8 @@ export async function main(argv: string[], io: Io, signal?: AbortSignal): Promis
   const failedCount = outcomes.filter((o) => !o.ok).length;
   const tlsHint = certificateHint(outcomes.flatMap((o) => (o.ok ? [] : [o.message])));
   if (tlsHint) io.stderr(tlsHint);
-  io.stderr(`${outcomes.length - failedCount} uploaded, ${failedCount} failed`);
+  const reusedCount = outcomes.filter((o) => o.ok && o.deduped).length;
+  io.stderr(`${outcomes.length - failedCount - reusedCount} uploaded, ${reusedCount} reused, ${failedCount} failed`);
   // the TLS line names the exact cause and the fix: the catalog's general 9108 hint would repeat it
   const said = tlsHint ? [LocalCode.CertificateRejected] : [];
   for (const line of hints(outcomes, options.credentials, localeOf(io.env), said)) io.stderr(line);

@@ -320,7 +320,8 @@ suite(`bad-input corpus (${CORPUS_SIZE} cases) in one batch`, function () {
     });
     assert.deepStrictEqual(problems, []);
     const okCount = parsed.filter((l) => l.ok).length;
-    assert.match(run.stderr, new RegExp(`${okCount} uploaded, ${inputs.length - okCount} failed`));
+    const reused = parsed.filter((l) => (l as { reused?: boolean }).reused === true).length;
+    assert.match(run.stderr, new RegExp(`${okCount - reused} uploaded, ${reused} reused, ${inputs.length - okCount} failed`));
     checkServer(parsed, (i) => path.resolve(ctx.dir, inputs[i]));
     assert.ok(!run.stdout.includes(server.demo.appSecret) && !run.stderr.includes(server.demo.appSecret));
   });

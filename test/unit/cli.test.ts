@@ -89,7 +89,8 @@ suite('CLI (dist/cli.js) against the stand-in server', () => {
       assert.ok(server.requests.some((r) => r.logId === l.logId && r.path === IMAGES_PATH), `${String(l.file)}: logId of its upload request`);
     });
     assert.ok(run.lines.some((l) => l.reused), 'the fixtures hold identical bytes under two names');
-    assert.match(run.stderr, /10 uploaded, 0 failed/);
+    const reused = run.lines.filter((l) => l.reused).length;
+    assert.match(run.stderr, new RegExp(`\\n${10 - reused} uploaded, ${reused} reused, 0 failed\\n`));
     assertNoSecrets(run);
   });
 
@@ -198,6 +199,7 @@ suite('CLI (dist/cli.js) against the stand-in server', () => {
     assert.strictEqual(run.lines[1].reused, true);
     assert.strictEqual(run.lines[1].imageKey, run.lines[0].imageKey);
     assert.strictEqual(run.lines[1].logId, run.lines[0].logId, 'the log ID of the one upload');
+    assert.match(run.stderr, /\n1 uploaded, 1 reused, 0 failed\n/, 'the summary counts the reused file apart');
     assert.strictEqual(server.uploads(), 1);
   });
 
