@@ -118,7 +118,8 @@ const EXTENSION_OF: Record<string, string> = {
  */
 async function fetchPreview(key: unknown, session: LarkSession, log: UploadLog, previews: PreviewFolder): Promise<vscode.Uri | undefined> {
   if (typeof key !== 'string' || !new RegExp(`^${IMAGE_KEY_PATTERN.source}$`).test(key)) return undefined;
-  const client = await session.requireClient();
+  // asked for explicitly: once the user has signed in from the prompt, the fetch goes on
+  const client = await session.requireClient({ continueAfterSignIn: true });
   if (!client) return undefined;
   try {
     const image = await vscode.window.withProgress(

@@ -82,6 +82,38 @@ suite('Fetched previews are deleted by Clear History and Sign Out (real VS Code 
     await signIn();
   });
 
+  test('signed out: after signing in from the prompt, the preview the user asked for is fetched', async () => {
+    const file = path.join(ws, 'previews', 'signed-out.png');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, Buffer.concat([fs.readFileSync(path.join(fixtures, 'png.png')), Buffer.from(`#signed-out#${Date.now()}`)]));
+    const summary = await api.uploadFiles([vscode.Uri.file(file)], { insert: false });
+    const key = summary?.outcomes[0].ok ? summary.outcomes[0].imageKey : undefined;
+    assert.ok(key, JSON.stringify(summary?.outcomes));
+    assert.strictEqual(await vscode.commands.executeCommand<boolean>(Command.SignOut, { confirm: false }), true);
+    const messages = captureMessages();
+    const window = vscode.window as unknown as Record<string, unknown>;
+    const originals = { showWarningMessage: window.showWarningMessage, showInputBox: window.showInputBox };
+    const prompts: string[] = [];
+    window.showWarningMessage = (text: string, ...items: unknown[]) => {
+      prompts.push(text);
+      return Promise.resolve(items.includes('Sign In') ? 'Sign In' : undefined); // the user clicks "Sign In"
+    };
+    const typed = [server.demo.appId, server.demo.appSecret];
+    window.showInputBox = () => Promise.resolve(typed.shift()); // and types the App ID and Secret
+    try {
+      const preview = await vscode.commands.executeCommand<vscode.Uri | undefined>(Command.PreviewImage, key);
+      assert.ok(prompts.some((p) => /sign in/i.test(p)), `the user was asked to sign in: ${prompts.join(' | ')}`);
+      assert.deepStrictEqual(typed, [], 'the App ID and Secret were asked for');
+      assert.ok(preview, 'the preview was fetched after signing in');
+      assert.deepStrictEqual(fs.readFileSync(preview.fsPath), fs.readFileSync(file));
+    } finally {
+      Object.assign(window, originals);
+      messages.dispose();
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await signIn();
+    }
+  });
+
   test('a TIFF fetched from Lark (which serves it as JPEG) is named by its bytes and opens as an image', async () => {
     const file = path.join(ws, 'previews', 'scan.tiff');
     fs.mkdirSync(path.dirname(file), { recursive: true });
