@@ -80,6 +80,7 @@ export function isNotAPath(p: string): boolean {
 
 /** Percent-escapes decoded; a path with a malformed escape (`100%.png`) is taken as written. */
 export function percentDecode(p: string): string {
+  if (!p.includes('%')) return p;
   try {
     return decodeURIComponent(p);
   } catch {
@@ -117,8 +118,11 @@ function undecodedPath(ref: Pick<ImageReference, 'ref' | 'path'>): string {
 /** Start offset of every line; a line ends at \r\n, \r or \n (as markdown-it splits lines). */
 function lineStartsOf(text: string): number[] {
   const starts = [0];
-  const re = /\r\n?|\n/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) starts.push(m.index + m[0].length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) starts.push(i + 1);
+    else if (c === 0x0d) starts.push(text.charCodeAt(i + 1) === 0x0a ? ++i + 1 : i + 1);
+  }
   return starts;
 }
 
@@ -161,6 +165,17 @@ let markdownParser: { md: MarkdownIt; scan: MarkdownScan } | undefined;
 function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
   if (markdownParser) return markdownParser;
   const md = MarkdownIt('commonmark', { html: true });
+  // Nothing is rendered: the rules that only shape output (emphasis, entities, line breaks, the
+  // post-processing passes) cannot change where an image or an HTML tag is (CommonMark's links
+  // and images bind tighter than emphasis; in silent mode emphasis matches nothing), so they go.
+  md.inline.ruler.disable(['emphasis', 'entity', 'newline']);
+  md.inline.ruler2.disable(['balance_pairs', 'emphasis', 'fragments_join']);
+  md.core.ruler.disable(['text_join']);
+  // Destinations are read from the source, never from the tokens: skip URL normalising (punycode,
+  // percent-encoding); every destination is an image here (isNotAPath sorts out the URLs).
+  md.normalizeLink = (url) => url;
+  md.normalizeLinkText = (text) => text;
+  md.validateLink = () => true;
   const scan: MarkdownScan = { current: undefined, hits: new Map() };
   const rules = (md.inline.ruler as unknown as { __rules__: { name: string; fn: RuleInline }[] }).__rules__;
   const original = (name: string): RuleInline => {
