@@ -9,8 +9,12 @@ import { UploadError, hintFor, isTokenError, redact, tokenRejectedText } from '.
 import { expandFolders, isFolder, walkImageFiles } from './core/collect';
 import { IMAGE_TYPES, LocalCode, type ImageType } from './core/types';
 import { certificateHint, proxyFetch } from './cliProxy';
+import { rewriteMain } from './cliRewrite';
 
 const USAGE = `Usage: lark-image-upload [--base-url URL] [--image-type message|avatar] FILE|FOLDER...
+       lark-image-upload rewrite [--base-url URL] [--image-type message|avatar] DOC...
+         (replaces local image paths in Markdown / JSON documents by image_keys: rewrite --help;
+         a file named "rewrite": ./rewrite)
 
 Uploads images to the Lark / Feishu Open Platform (POST /open-apis/im/v1/images) and prints one
 JSON object per file on stdout, in input order (a FOLDER stands for the images inside it,
@@ -119,6 +123,10 @@ function parse(argv: string[], env: NodeJS.ProcessEnv) {
 }
 
 export async function main(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
+  if (argv[0] === 'rewrite') {
+    const locale = localeOf(io.env);
+    return rewriteMain(argv.slice(1), io, { didYouMean, hints: (outcomes, credentials, said) => hints(outcomes, credentials, locale, said) }, signal);
+  }
   const secrets = [io.env.LARK_APP_SECRET, io.env.LARK_TENANT_ACCESS_TOKEN].filter((s): s is string => !!s);
   const safe = (text: string): string => redact(text, secrets);
   let options: ReturnType<typeof parse>;

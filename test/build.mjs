@@ -40,6 +40,9 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
   plugins: [dropWebStreamsPolyfill],
+  // jsonc-parser's "main" is a UMD build whose require('./impl/...') calls esbuild cannot follow:
+  // bundle its ES module build instead (the way VS Code's own extensions bundle it)
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 
 function removeStaleMap(outfile) {

@@ -1,0 +1,427 @@
+// Local image references in documents (issue 10): where a Markdown, JSON/JSONC or YAML document
+// names an image by a path, so that the image can be uploaded and the path replaced by its key.
+// Parsed with the ecosystem's parsers (markdown-it, jsonc-parser, yaml), never by scanning the raw
+// text, so code blocks, inline code, escaped text and comments are left alone. vscode-free.
+import * as path from 'path';
+import MarkdownIt from 'markdown-it';
+import { parseTree, type Node as JsonNode } from 'jsonc-parser';
+import { isMap, isPair, isScalar, parseAllDocuments, visit, Scalar } from 'yaml';
+
+type Token = MarkdownIt.Token;
+type StateInline = MarkdownIt.StateInline;
+type StateCore = MarkdownIt.StateCore;
+type RuleInline = MarkdownIt.ParserInline.RuleInline;
+
+export type DocumentKind = 'markdown' | 'json' | 'yaml';
+
+/** One place a document names an image by a path. */
+export interface ImageReference {
+  /**
+   * The path as written (without the syntax around it: no quotes, no angle brackets; escapes
+   * kept as they are in the source).
+   */
+  ref: string;
+  /** The path the reference means: escapes (Markdown, HTML, JSON, YAML) and percent-escapes decoded. */
+  path: string;
+  /**
+   * What to replace to swap the path for a key: offsets into the text (end exclusive). It covers
+   * the path as written, plus the angle brackets of a Markdown `<destination>`.
+   */
+  range: { start: number; end: number };
+  /** 1-based line of range.start. */
+  line: number;
+}
+
+/** The keys whose string values name an image in Lark's card / post JSON (and YAML). */
+export const IMAGE_KEY_PROPERTIES: readonly string[] = ['img_key', 'image_key'];
+
+const KIND_BY_NAME: Record<string, DocumentKind> = {
+  markdown: 'markdown',
+  md: 'markdown',
+  json: 'json',
+  jsonc: 'json',
+  yaml: 'yaml',
+  yml: 'yaml',
+};
+
+/** The kind of a document from a VS Code language id or a file extension ('.md', 'md'); undefined: not supported. */
+export function documentKind(languageIdOrExtension: string): DocumentKind | undefined {
+  const name = languageIdOrExtension.toLowerCase().replace(/^\./, '');
+  return Object.prototype.hasOwnProperty.call(KIND_BY_NAME, name) ? KIND_BY_NAME[name] : undefined;
+}
+
+/**
+ * Every image reference in `text` that is a path (not a URL, not an image key), in document order.
+ * Whether the path names an existing file is `resolveLocal`'s question. `kind`: a language id or
+ * file extension (see documentKind); an unsupported one gives no references.
+ */
+export function findImageReferences(text: string, languageIdOrExtension: string): ImageReference[] {
+  switch (documentKind(languageIdOrExtension)) {
+    case 'markdown':
+      return markdownReferences(text);
+    case 'json':
+      return jsonReferences(text);
+    case 'yaml':
+      return yamlReferences(text);
+    default:
+      return [];
+  }
+}
+
+/**
+ * True for what is not a file path: a URL with a scheme (http:, https:, data:, file:, … — two
+ * letters at least, so `C:\x.png` stays a path), a protocol-relative `//host/…`, a fragment, an
+ * image key (img_…), or nothing.
+ */
+export function isNotAPath(p: string): boolean {
+  const t = p.trim();
+  return t === '' || /^[a-z][a-z0-9+.-]+:/i.test(t) || t.startsWith('//') || t.startsWith('#') || /^img_/.test(t);
+}
+
+/** Percent-escapes decoded; a path with a malformed escape (`100%.png`) is taken as written. */
+export function percentDecode(p: string): string {
+  if (!p.includes('%')) return p;
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * The absolute path a reference means, relative to the document's folder: the percent-decoded
+ * path when `isFile` says it names a file, else the path as written before percent-decoding (a
+ * file really called `a%20b.png`), else undefined (missing, a folder, a URL or key).
+ */
+export function resolveLocal(ref: Pick<ImageReference, 'ref' | 'path'>, documentDir: string, isFile: (absolutePath: string) => boolean): string | undefined {
+  for (const candidate of localCandidates(ref, documentDir)) if (isFile(candidate)) return candidate;
+  return undefined;
+}
+
+/** The absolute paths resolveLocal tries, in order (for callers whose file check is asynchronous). */
+export function localCandidates(ref: Pick<ImageReference, 'ref' | 'path'>, documentDir: string): string[] {
+  if (isNotAPath(ref.path)) return [];
+  const decoded = path.resolve(documentDir, ref.path);
+  const undecoded = path.resolve(documentDir, undecodedPath(ref));
+  return undecoded === decoded ? [decoded] : [decoded, undecoded];
+}
+
+/** ref.path before percent-decoding (ref.path is decoded; re-encoding is not the inverse, so recompute). */
+function undecodedPath(ref: Pick<ImageReference, 'ref' | 'path'>): string {
+  const unescaped = markdown().md.utils.unescapeAll(ref.ref);
+  return percentDecode(unescaped) === ref.path ? unescaped : ref.path;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offsets and lines
+
+/** Start offset of every line; a line ends at \r\n, \r or \n (as markdown-it splits lines). */
+function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) starts.push(i + 1);
+    else if (c === 0x0d) starts.push(text.charCodeAt(i + 1) === 0x0a ? ++i + 1 : i + 1);
+  }
+  return starts;
+}
+
+/** 1-based line of an offset. */
+function lineAt(starts: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
+}
+
+function reference(starts: readonly number[], start: number, end: number, ref: string, decoded: string): ImageReference | undefined {
+  const p = percentDecode(decoded);
+  if (isNotAPath(p)) return undefined;
+  return { ref, path: p, range: { start, end }, line: lineAt(starts, start) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown
+
+/** Where, in a block's inline content, an image destination or an HTML tag was found. */
+type InlineHit = { kind: 'image'; destStart: number; destEnd: number } | { kind: 'html'; start: number; end: number };
+
+interface MarkdownScan {
+  /** the inline token whose content is being parsed at the top level */
+  current: Token | undefined;
+  hits: Map<Token, InlineHit[]>;
+}
+
+let markdownParser: { md: MarkdownIt; scan: MarkdownScan } | undefined;
+
+/**
+ * One markdown-it (CommonMark + HTML) whose `image` and `html_inline` rules note where they
+ * matched, and whose inline pass skips blocks that cannot hold an image (no `![`, no `<img`).
+ */
+function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
+  if (markdownParser) return markdownParser;
+  const md = MarkdownIt('commonmark', { html: true });
+  // Nothing is rendered: the rules that only shape output (emphasis, entities, line breaks, the
+  // post-processing passes) cannot change where an image or an HTML tag is (CommonMark's links
+  // and images bind tighter than emphasis; in silent mode emphasis matches nothing), so they go.
+  md.inline.ruler.disable(['emphasis', 'entity', 'newline']);
+  md.inline.ruler2.disable(['balance_pairs', 'emphasis', 'fragments_join']);
+  md.core.ruler.disable(['text_join']);
+  // Destinations are read from the source, never from the tokens: skip URL normalising (punycode,
+  // percent-encoding); every destination is an image here (isNotAPath sorts out the URLs).
+  md.normalizeLink = (url) => url;
+  md.normalizeLinkText = (text) => text;
+  md.validateLink = () => true;
+  const scan: MarkdownScan = { current: undefined, hits: new Map() };
+  const rules = (md.inline.ruler as unknown as { __rules__: { name: string; fn: RuleInline }[] }).__rules__;
+  const original = (name: string): RuleInline => {
+    const rule = rules.find((r) => r.name === name);
+    if (!rule) throw new Error(`markdown-it has no inline rule "${name}"`);
+    return rule.fn;
+  };
+  const topLevel = (state: StateInline): boolean => scan.current !== undefined && state.tokens === scan.current.children;
+  const note = (hit: InlineHit): void => {
+    const token = scan.current as Token;
+    const list = scan.hits.get(token);
+    if (list) list.push(hit);
+    else scan.hits.set(token, [hit]);
+  };
+
+  const image = original('image');
+  md.inline.ruler.at('image', (state, silent) => {
+    const start = state.pos;
+    if (!image(state, silent)) return false;
+    if (silent || !topLevel(state)) return true;
+    // Find the destination again as the rule did: `!` `[label]` `(` spaces `destination`
+    const src = state.src;
+    const labelEnd = state.md.helpers.parseLinkLabel(state, start + 1, false);
+    let pos = labelEnd + 1;
+    if (labelEnd < 0 || src.charCodeAt(pos) !== 0x28 /* ( */) return true; // a reference-style image: its path is in a definition
+    pos++;
+    while (pos < state.posMax && (state.md.utils.isSpace(src.charCodeAt(pos)) || src.charCodeAt(pos) === 0x0a)) pos++;
+    const dest = state.md.helpers.parseLinkDestination(src, pos, state.posMax);
+    if (dest.ok && dest.pos > pos) note({ kind: 'image', destStart: pos, destEnd: dest.pos });
+    return true;
+  });
+
+  const htmlInline = original('html_inline');
+  md.inline.ruler.at('html_inline', (state, silent) => {
+    const start = state.pos;
+    if (!htmlInline(state, silent)) return false;
+    if (!silent && topLevel(state)) note({ kind: 'html', start, end: state.pos });
+    return true;
+  });
+
+  md.core.ruler.at('inline', (state: StateCore) => {
+    for (const token of state.tokens) {
+      if (token.type !== 'inline' || !mayHoldImage(token.content)) continue;
+      scan.current = token;
+      try {
+        state.md.inline.parse(token.content, state.md, state.env, token.children ?? (token.children = []));
+      } finally {
+        scan.current = undefined;
+      }
+    }
+  });
+  markdownParser = { md, scan };
+  return markdownParser;
+}
+
+function mayHoldImage(content: string): boolean {
+  return content.includes('![') || /<img/i.test(content);
+}
+
+/**
+ * Maps offsets in a block's content (lines with their indentation, list and quote markers taken
+ * off, a table cell trimmed) back to the source: content line i is found in source line
+ * firstLine + i, at or after the point where the previous block on that line ended.
+ */
+class ContentMapper {
+  private readonly lineOffsets: number[] = []; // per content line: source offset of its first character, or -1
+
+  constructor(
+    text: string,
+    starts: readonly number[],
+    cursors: Map<number, number>,
+    firstLine: number,
+    readonly content: string,
+  ) {
+    const lines = content.split('\n');
+    lines.forEach((line, i) => {
+      const sourceLine = firstLine + i;
+      let at = -1;
+      if (sourceLine < starts.length) {
+        const lineEnd = sourceLine + 1 < starts.length ? starts[sourceLine + 1] : text.length;
+        const from = cursors.get(sourceLine) ?? starts[sourceLine];
+        const within = line === '' ? 0 : text.slice(from, lineEnd).indexOf(line);
+        at = within < 0 ? -1 : from + within;
+      }
+      this.lineOffsets.push(at);
+      if (at >= 0 && line !== '') cursors.set(sourceLine, at + line.length);
+    });
+    this.contentLineStarts = [0];
+    for (let i = 0, o = 0; i < lines.length - 1; i++) this.contentLineStarts.push((o += lines[i].length + 1));
+  }
+
+  private readonly contentLineStarts: number[];
+
+  /** The source offset of a content offset, or -1 when that line could not be found. */
+  source(offset: number): number {
+    const line = lineAt(this.contentLineStarts, offset) - 1;
+    const base = this.lineOffsets[line];
+    return base < 0 ? -1 : base + offset - this.contentLineStarts[line];
+  }
+}
+
+function markdownReferences(text: string): ImageReference[] {
+  if (!text.includes('![') && !/<img/i.test(text)) return [];
+  const { md, scan } = markdown();
+  scan.hits = new Map();
+  const tokens = md.parse(text, {});
+  const starts = lineStartsOf(text);
+  const cursors = new Map<number, number>();
+  const found: ImageReference[] = [];
+  let lastMap: [number, number] | null = null;
+  for (const token of tokens) {
+    if (token.map) lastMap = token.map;
+    if (token.type === 'html_block' && /<img/i.test(token.content) && token.map) {
+      const mapper = new ContentMapper(text, starts, cursors, token.map[0], token.content);
+      for (const src of imgSources(token.content, 0, token.content.length)) addMapped(found, text, starts, mapper, src.start, src.end, htmlDecode, false);
+      continue;
+    }
+    const hits = token.type === 'inline' ? scan.hits.get(token) : undefined;
+    if (!hits || !lastMap) continue;
+    // a table cell's inline token has no map of its own: its row's (the last map seen) is the line
+    const mapper = new ContentMapper(text, starts, cursors, (token.map ?? lastMap)[0], token.content);
+    for (const hit of hits) {
+      if (hit.kind === 'image') {
+        const angled = token.content.charCodeAt(hit.destStart) === 0x3c; /* < */
+        const refStart = angled ? hit.destStart + 1 : hit.destStart;
+        const refEnd = angled ? hit.destEnd - 1 : hit.destEnd;
+        addMapped(found, text, starts, mapper, refStart, refEnd, (raw) => md.utils.unescapeAll(raw), angled);
+      } else {
+        for (const src of imgSources(token.content, hit.start, hit.end)) addMapped(found, text, starts, mapper, src.start, src.end, htmlDecode, false);
+      }
+    }
+  }
+  scan.hits = new Map();
+  return found;
+}
+
+/**
+ * Adds the reference written at content offsets [start, end) when both ends map back to the source
+ * and the source there reads the same (a table cell with `\|`, which markdown-it rewrites, is
+ * skipped). `bracketed`: a Markdown `<destination>`, whose brackets are replaced with the path.
+ */
+function addMapped(found: ImageReference[], text: string, starts: readonly number[], mapper: ContentMapper, start: number, end: number, decode: (raw: string) => string, bracketed: boolean): void {
+  const s = mapper.source(start);
+  const e = mapper.source(end - 1) + 1;
+  if (s < 0 || e <= 0 || e < s) return;
+  const ref = text.slice(s, e);
+  if (ref !== mapper.content.slice(start, end)) return;
+  const r = reference(starts, bracketed ? s - 1 : s, bracketed ? e + 1 : e, ref, decode(ref));
+  if (r) found.push(r);
+}
+
+const ATTRIBUTE = /\s+([a-zA-Z_:][a-zA-Z0-9:._-]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^"'=<>`\x00-\x20]+)))?/y;
+
+/**
+ * The src values (offsets of the value, quotes excluded) of the `<img>` tags in content[from, to),
+ * outside HTML comments. Attributes follow CommonMark's definition of an HTML open tag.
+ */
+function imgSources(content: string, from: number, to: number): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  const tag = /<!--[\s\S]*?(?:-->|$)|<img(?=[\s/>])/giy;
+  for (let pos = from; pos < to; ) {
+    const lt = content.indexOf('<', pos);
+    if (lt < 0 || lt >= to) break;
+    tag.lastIndex = lt;
+    const m = tag.exec(content);
+    if (!m) {
+      pos = lt + 1;
+      continue;
+    }
+    if (m[0].startsWith('<!--')) {
+      pos = lt + m[0].length;
+      continue;
+    }
+    let at = lt + m[0].length;
+    for (;;) {
+      ATTRIBUTE.lastIndex = at;
+      const a = ATTRIBUTE.exec(content);
+      if (!a || at >= to) break;
+      if (a[1].toLowerCase() === 'src') {
+        const value = a[2] ?? a[3] ?? a[4];
+        if (value !== undefined) {
+          const valueEnd = ATTRIBUTE.lastIndex - (a[4] !== undefined ? 0 : 1);
+          out.push({ start: valueEnd - value.length, end: valueEnd });
+        }
+        break;
+      }
+      at = ATTRIBUTE.lastIndex;
+    }
+    pos = at;
+  }
+  return out.filter((s) => s.end > s.start);
+}
+
+/** HTML character references decoded (backslashes are not escapes in HTML: kept). */
+function htmlDecode(raw: string): string {
+  return markdown().md.utils.unescapeAll(raw.replace(/\\/g, '&#92;'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON / JSONC
+
+function jsonReferences(text: string): ImageReference[] {
+  const root = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+  if (!root) return [];
+  const starts = lineStartsOf(text);
+  const found: ImageReference[] = [];
+  const walk = (node: JsonNode): void => {
+    if (node.type === 'property' && node.children?.length === 2) {
+      const [key, value] = node.children;
+      if (IMAGE_KEY_PROPERTIES.includes(String(key.value)) && value.type === 'string' && typeof value.value === 'string' && value.length >= 2) {
+        const start = value.offset + 1;
+        const end = value.offset + value.length - 1;
+        const r = reference(starts, start, end, text.slice(start, end), value.value);
+        if (r) found.push(r);
+      }
+    }
+    for (const child of node.children ?? []) walk(child);
+  };
+  walk(root);
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML
+
+function yamlReferences(text: string): ImageReference[] {
+  const starts = lineStartsOf(text);
+  const found: ImageReference[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (!('contents' in doc)) continue;
+    visit(doc, {
+      Pair(_key, pair, ancestors) {
+        if (!isPair(pair) || !isMap(ancestors[ancestors.length - 1])) return;
+        const { key, value } = pair;
+        if (!isScalar(key) || !IMAGE_KEY_PROPERTIES.includes(String(key.value))) return;
+        if (!isScalar(value) || typeof value.value !== 'string' || !value.range) return;
+        const quoted = value.type === Scalar.QUOTE_DOUBLE || value.type === Scalar.QUOTE_SINGLE;
+        if (!quoted && value.type !== Scalar.PLAIN) return; // block scalars (| >): not a path
+        const start = value.range[0] + (quoted ? 1 : 0);
+        const end = value.range[1] - (quoted ? 1 : 0);
+        const written = text.slice(start, end);
+        if (written.includes('\n') || written.includes('\r')) return; // a folded multi-line scalar
+        const r = reference(starts, start, end, written, value.value);
+        if (r) found.push(r);
+      },
+    });
+  }
+  return found.sort((a, b) => a.range.start - b.range.start);
+}
