@@ -408,7 +408,8 @@ export function validateImageBytes(bytes: Uint8Array, imageType: ImageType, name
   return finish(path, bytes.byteLength, analyze(new MemoryView(bytes)), imageType, 0);
 }
 
-function openError(e: unknown): { code: number; message: string } {
+/** What an error of opening or reading a file means for the user (exported for its tests). */
+export function openError(e: unknown): { code: number; message: string } {
   const err = e as NodeJS.ErrnoException;
   switch (err?.code) {
     case 'ENOENT':
@@ -442,8 +443,8 @@ async function isDanglingSymlink(path: string): Promise<boolean> {
   }
 }
 
-/** Read up to `len` bytes at `pos` (fewer only at end of file). */
-async function readAt(fh: FileHandle, pos: number, len: number): Promise<Uint8Array> {
+/** Read up to `len` bytes at `pos` (fewer only at end of file); a short read is continued. Exported for its tests. */
+export async function readAt(fh: Pick<FileHandle, 'read'>, pos: number, len: number): Promise<Uint8Array> {
   const buf = new Uint8Array(len);
   let got = 0;
   while (got < len) {

@@ -6,7 +6,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { FixtureSet, generateFixtures, TEN_MIB } from '../fixtures/generate';
-import { validateImageBytes, validateImageFile, validateImageFiles } from '../../src/core/validate';
+import { openError, readAt, validateImageBytes, validateImageFile, validateImageFiles } from '../../src/core/validate';
 import { ImageFormat, ImageType, ValidationResult } from '../../src/core/types';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -398,3 +398,66 @@ function pngOf(width: number, height: number): Buffer {
   ihdr.set([8, 6, 0, 0, 0], 16);
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr]);
 }
+
+suite('core/validate: the pieces the file tests cannot reach', () => {
+  test('every errno of opening or reading a file gets its own code and words', () => {
+    const errno = (code: string) => Object.assign(new Error(`${code}: something`), { code });
+    const table: [unknown, number, string][] = [
+      [errno('ENOENT'), 9001, 'File not found.'],
+      [errno('ENOTDIR'), 9001, 'File not found (a part of the path is not a folder).'],
+      [errno('EISDIR'), 9002, 'This is a folder, not a file.'],
+      [errno('ENXIO'), 9002, 'Not a regular file (a socket or device).'],
+      [errno('ENODEV'), 9002, 'Not a regular file (a socket or device).'],
+      [errno('EACCES'), 9003, 'Cannot read the file: permission denied.'],
+      [errno('EPERM'), 9003, 'Cannot read the file: permission denied.'],
+      [errno('ELOOP'), 9003, 'Cannot read the file: too many levels of symbolic links.'],
+      [errno('ENAMETOOLONG'), 9003, 'Cannot read the file: the path is too long.'],
+      [errno('EIO'), 9003, 'Cannot read the file (EIO).'],
+      [new Error('disk on fire'), 9003, 'Cannot read the file (disk on fire).'],
+      [undefined, 9003, 'Cannot read the file (undefined).'],
+      ['a string', 9003, 'Cannot read the file (a string).'],
+    ];
+    for (const [e, code, message] of table) assert.deepStrictEqual(openError(e), { code, message }, String((e as Error)?.message ?? e));
+  });
+
+  test('readAt continues short reads at the right place and stops at the end of the file', async () => {
+    const file = Uint8Array.from({ length: 100 }, (_, i) => i);
+    const calls: [number, number, number][] = [];
+    // a handle that hands out at most 7 bytes per read, as a pipe or a network file system may
+    const fh = {
+      read: async (buf: Uint8Array, offset: number, length: number, position: number) => {
+        calls.push([offset, length, position]);
+        const chunk = file.subarray(position, Math.min(position + Math.min(length, 7), file.length));
+        buf.set(chunk, offset);
+        return { bytesRead: chunk.length, buffer: buf };
+      },
+    } as unknown as Parameters<typeof readAt>[0];
+    assert.deepStrictEqual([...(await readAt(fh, 10, 20))], [...file.slice(10, 30)]);
+    assert.deepStrictEqual(calls, [[0, 20, 10], [7, 13, 17], [14, 6, 24]]);
+    calls.length = 0;
+    const tail = await readAt(fh, 95, 20); // 5 bytes left: fewer, and no endless loop
+    assert.deepStrictEqual([...tail], [95, 96, 97, 98, 99]);
+    assert.deepStrictEqual(calls, [[0, 20, 95], [5, 15, 100]]);
+  });
+
+  test('a multi-size ICO is judged by its largest entry, wherever it stands', () => {
+    const ico = (sizes: [number, number][]): Buffer => {
+      const head = Buffer.from([0, 0, 1, 0, sizes.length, 0]);
+      const entries = sizes.map(([w, h], i) => {
+        const e = Buffer.alloc(16);
+        e[0] = w % 256;
+        e[1] = h % 256;
+        e.writeUInt16LE(1, 4);
+        e.writeUInt16LE(32, 6);
+        e.writeUInt32LE(40, 8);
+        e.writeUInt32LE(6 + 16 * sizes.length + 40 * i, 12);
+        return e;
+      });
+      return Buffer.concat([head, ...entries, Buffer.alloc(40 * sizes.length)]);
+    };
+    const sizeOf = (r: ValidationResult) => (r.ok ? [r.info.width, r.info.height] : r.message);
+    assert.deepStrictEqual(sizeOf(validateImageBytes(ico([[16, 16], [64, 32], [48, 48]]), 'message', 'a.ico')), [48, 48]);
+    assert.deepStrictEqual(sizeOf(validateImageBytes(ico([[16, 16], [64, 32]]), 'message', 'b.ico')), [64, 32]);
+    assert.deepStrictEqual(sizeOf(validateImageBytes(ico([[16, 16]]), 'message', 'c.ico')), [16, 16]);
+  });
+});
