@@ -351,12 +351,9 @@ function analyzeIco(view: ByteView): Analysis {
     return unsupported(NOT_AN_IMAGE);
   }
   if (r.type !== 'ico') return unsupported(NOT_AN_IMAGE);
-  // A multi-size icon: judge (and report) the largest entry.
-  let { width, height } = r;
-  for (const img of r.images ?? []) {
-    if (img.width * img.height > width * height) ({ width, height } = img);
-  }
-  return sized('ico', width, height);
+  // A multi-size icon is judged (and reported) by its largest entry: image-size's lookup already
+  // answers with that one (pinned by a test).
+  return sized('ico', r.width, r.height);
 }
 
 // ---------------------------------------------------------------------------------------------
