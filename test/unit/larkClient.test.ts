@@ -915,7 +915,19 @@ suite('core/larkClient: every kind of answer, from a scripted fetch', () => {
   });
 
   test('a TLS certificate Node rejects is 9108, not retried; other errors of the same call stay 9101', async () => {
-    for (const code of ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']) {
+    const tlsCodes = [
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'UNABLE_TO_GET_ISSUER_CERT',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'CERT_UNTRUSTED',
+      'CERT_HAS_EXPIRED',
+      'CERT_NOT_YET_VALID',
+      'CERT_REVOKED',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+    ];
+    for (const code of tlsCodes) {
       let fetched = 0;
       const c = new LarkClient({
         baseUrl: 'https://lark.example.com',
