@@ -12,7 +12,7 @@ import { validateImageFile } from '../../src/core/validate';
 import { filesAhead, uploadFiles, type FileOutcome, type UploadFilesOptions } from '../../src/core/uploadFiles';
 import { LocalCode } from '../../src/core/types';
 import { generateFixtures, type FixtureSet } from '../fixtures/generate';
-import { startLarkServer, type LarkServer, type RecordedRequest } from '../larkServer/server';
+import { startLarkServer, TOKEN_PATH, type LarkServer, type RecordedRequest } from '../larkServer/server';
 
 /** A promise the test resolves by hand. */
 function gate<T = void>(): { promise: Promise<T>; open: (value: T) => void } {
@@ -124,6 +124,36 @@ suite('core/uploadFiles as a stream (uploads start before the batch is read)', f
     assert.deepStrictEqual(events, ['upload answered', 'last hashed']);
     assert.ok(out.every((o) => o.ok && !o.deduped));
     assert.strictEqual(uploads().length, 20);
+  });
+
+  test('the token is fetched while the first valid file is still being hashed; a batch with nothing valid asks for none', async () => {
+    const tokenAnswered = gate<'token fetched'>();
+    const tokenServer = await startLarkServer({ rateLimit: false, onRequest: (r) => r.path === TOKEN_PATH && tokenAnswered.open('token fetched') });
+    try {
+      const c = new LarkClient({ baseUrl: tokenServer.baseUrl, credentials: { kind: 'app', appId: tokenServer.demo.appId, appSecret: tokenServer.demo.appSecret } });
+      const files = [fx.textAsPng, ...batch200.slice(0, 3)]; // the first valid file is the second one
+      let held: string | undefined;
+      const out = await uploadFiles(files, {
+        client: c,
+        scheduler: scheduler(),
+        imageType: 'message',
+        dedupe: new DedupeIndex(new MemoryStore()),
+        hashFile: async (p, signal) => {
+          if (p === files[1]) held = await orHang(tokenAnswered.promise, HANG_MS, 'no token request while the first valid file was hashed');
+          return hashFile(p, signal);
+        },
+      });
+      assert.strictEqual(held, 'token fetched');
+      assert.deepStrictEqual(out.map((o) => o.ok), [false, true, true, true]);
+      assert.strictEqual(tokenServer.requests.filter((r) => r.path === TOKEN_PATH).length, 1, 'one token for the batch');
+      // nothing valid: no request at all, not even the token
+      const before = tokenServer.requests.length;
+      const none = await uploadFiles([fx.textAsPng, fx.missing], { client: new LarkClient({ baseUrl: tokenServer.baseUrl, credentials: { kind: 'app', appId: tokenServer.demo.appId, appSecret: tokenServer.demo.appSecret } }), scheduler: scheduler(), imageType: 'message' });
+      assert.deepStrictEqual(none.map((o) => o.ok), [false, false]);
+      assert.strictEqual(tokenServer.requests.length, before);
+    } finally {
+      await tokenServer.close();
+    }
   });
 
   test('a file found invalid after uploads began is never sent and keeps its code', async () => {
@@ -261,7 +291,7 @@ suite('core/uploadFiles as a stream (uploads start before the batch is read)', f
       for (const o of ok) assert.ok(o.ok && server.images.has(o.imageKey));
       out.forEach((o, i) => {
         if (i === 9) assert.deepStrictEqual(!o.ok && [o.code, o.stage], [234011, 'validate']);
-        else if (!o.ok) assert.deepStrictEqual([o.code, o.stage, o.info?.format], [LocalCode.Cancelled, 'upload', 'png']);
+        else if (!o.ok) assert.deepStrictEqual([o.code, o.stage, o.info?.format, o.message], [LocalCode.Cancelled, 'upload', 'png', 'Cancelled.']);
       });
       for (const o of out.slice(6)) assert.ok(!o.ok, `${o.file} was read after the abort`);
       const sent = new Set(uploads().map((r) => r.fileName));
