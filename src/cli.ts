@@ -1,6 +1,5 @@
 // Command-line adapter over the core. The contract (flags, env, one JSON line per file in input
 // order, exit codes 0/1/2) is fixed: scripts depend on it. Progress goes to stderr only.
-import { parseArgs } from 'util';
 import { LarkClient, type Credentials } from './core/larkClient';
 import { DEFAULT_CONCURRENCY, UploadScheduler, rateLimiterFor } from './core/scheduler';
 import { DedupeIndex, MemoryStore } from './core/dedupe';
@@ -10,6 +9,9 @@ import { expandFolders, isFolder, walkImageFiles } from './core/collect';
 import { IMAGE_TYPES, LocalCode, type ImageType } from './core/types';
 import { certificateHint, proxyFetch } from './cliProxy';
 import { rewriteMain } from './cliRewrite';
+import { UsageError, parseOptions } from './cliArgs';
+
+export { didYouMean, levenshtein } from './cliArgs';
 
 const USAGE = `Usage: lark-image-upload [--base-url URL] [--image-type message|avatar] FILE|FOLDER...
        lark-image-upload rewrite [--base-url URL] [--image-type message|avatar] DOC...
@@ -38,16 +40,6 @@ interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-/** `showUsage`: print the usage text after the message (an option we do not know). */
-class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly showUsage = false,
-  ) {
-    super(message);
-  }
-}
-
 const OPTIONS = {
   'base-url': { type: 'string' },
   'image-type': { type: 'string' },
@@ -55,60 +47,8 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Edit distance (insertions, deletions, substitutions) between two strings. */
-export function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
-/**
- * The known option the user probably meant: the only one the typed name begins, else the
- * nearest by edit distance when it is close (at most 2 edits, or a third of the name).
- */
-export function didYouMean(typed: string, known: readonly string[]): string | undefined {
-  const name = typed.replace(/^-+/, '').toLowerCase();
-  if (name === '') return undefined;
-  const prefixed = known.filter((k) => k.startsWith(name));
-  if (prefixed.length === 1) return prefixed[0];
-  let best: { option: string; distance: number } | undefined;
-  for (const option of known) {
-    const distance = levenshtein(name, option);
-    if (!best || distance < best.distance) best = { option, distance };
-  }
-  return best && best.distance <= Math.max(2, Math.floor(name.length / 3)) ? best.option : undefined;
-}
-
-/** Our own words for what node's parseArgs would reject (it would say it in its own terms). */
-function checkOptions(argv: readonly string[]): void {
-  const long = Object.keys(OPTIONS);
-  const short: string[] = Object.values(OPTIONS).flatMap((o) => ('short' in o ? [o.short] : []));
-  for (const arg of argv) {
-    if (arg === '--') return;
-    if (!arg.startsWith('-') || arg === '-') continue;
-    const name = arg.startsWith('--') ? arg.slice(2).split('=')[0] : arg.slice(1, 2);
-    if (arg.startsWith('--') ? long.includes(name) : short.includes(name)) continue;
-    const suggestion = didYouMean(name, long);
-    throw new UsageError(`unknown option ${arg.split('=')[0]}${suggestion ? `; did you mean --${suggestion}?` : '.'}`, true);
-  }
-}
-
 function parse(argv: string[], env: NodeJS.ProcessEnv) {
-  checkOptions(argv);
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
-  } catch (e) {
-    const missing = /^Option '(-\w, )?(--[\w-]+)/.exec((e as Error).message);
-    throw new UsageError(missing ? `${missing[2]} needs a value.` : (e as Error).message, true);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOptions(argv, OPTIONS);
   if (values.help) return { help: true as const };
   const imageType = (values['image-type'] ?? 'message') as ImageType;
   if (!IMAGE_TYPES.includes(imageType)) throw new UsageError(`--image-type must be message or avatar, not "${values['image-type']}".`);
@@ -125,7 +65,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv) {
 export async function main(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
   if (argv[0] === 'rewrite') {
     const locale = localeOf(io.env);
-    return rewriteMain(argv.slice(1), io, { didYouMean, hints: (outcomes, credentials, said) => hints(outcomes, credentials, locale, said) }, signal);
+    return rewriteMain(argv.slice(1), io, { hints: (outcomes, credentials, said) => hints(outcomes, credentials, locale, said) }, signal);
   }
   const secrets = [io.env.LARK_APP_SECRET, io.env.LARK_TENANT_ACCESS_TOKEN].filter((s): s is string => !!s);
   const safe = (text: string): string => redact(text, secrets);

@@ -6,7 +6,6 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs } from 'util';
 import { LarkClient, type Credentials } from './core/larkClient';
 import { DEFAULT_CONCURRENCY, UploadScheduler, rateLimiterFor } from './core/scheduler';
 import { DedupeIndex, MemoryStore } from './core/dedupe';
@@ -16,6 +15,7 @@ import { findImageReferences, resolveLocal, type ImageReference } from './core/r
 import { rewriteReferences } from './core/rewrite';
 import { IMAGE_TYPES, LocalCode, type ImageType } from './core/types';
 import { certificateHint, proxyFetch } from './cliProxy';
+import { UsageError, parseOptions } from './cliArgs';
 
 export const REWRITE_USAGE = `Usage: lark-image-upload rewrite [--base-url URL] [--image-type message|avatar] DOC...
 
@@ -38,7 +38,6 @@ unknown option).`;
 
 /** What the rewrite command borrows from the upload command (cli.ts), so both speak alike. */
 export interface RewriteKit {
-  didYouMean(typed: string, known: readonly string[]): string | undefined;
   /** hint lines for these failures, as the upload command prints them */
   hints(outcomes: readonly FileOutcome[], credentials: Credentials, said: readonly number[]): string[];
 }
@@ -58,33 +57,9 @@ const OPTIONS = {
 /** The document types `rewrite` takes, by extension (lower case). */
 const DOCUMENT_TYPES: Record<string, string> = { '.md': 'markdown', '.markdown': 'markdown', '.json': 'json' };
 
-class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly showUsage = false,
-  ) {
-    super(message);
-  }
-}
 
-function parse(argv: string[], kit: RewriteKit) {
-  const long = Object.keys(OPTIONS);
-  for (const arg of argv) {
-    if (arg === '--') break;
-    if (!arg.startsWith('-') || arg === '-') continue;
-    const name = arg.startsWith('--') ? arg.slice(2).split('=')[0] : arg.slice(1, 2);
-    if (arg.startsWith('--') ? long.includes(name) : name === 'h') continue;
-    const suggestion = kit.didYouMean(name, long);
-    throw new UsageError(`unknown option ${arg.split('=')[0]}${suggestion ? `; did you mean --${suggestion}?` : '.'}`, true);
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
-  } catch (e) {
-    const missing = /^Option '(-\w, )?(--[\w-]+)/.exec((e as Error).message);
-    throw new UsageError(missing ? `${missing[2]} needs a value.` : (e as Error).message, true);
-  }
-  const { values, positionals } = parsed;
+function parse(argv: string[]) {
+  const { values, positionals } = parseOptions(argv, OPTIONS);
   if (values.help) return { help: true as const };
   const imageType = (values['image-type'] ?? 'message') as ImageType;
   if (!IMAGE_TYPES.includes(imageType)) throw new UsageError(`--image-type must be message or avatar, not "${values['image-type']}".`);
@@ -164,7 +139,7 @@ export async function rewriteMain(argv: string[], io: Io, kit: RewriteKit, signa
   };
   let options: ReturnType<typeof parse>;
   try {
-    options = parse(argv, kit);
+    options = parse(argv);
   } catch (e) {
     if (e instanceof UsageError) return usage(e);
     throw e;
