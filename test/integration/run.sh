@@ -15,7 +15,7 @@
 #      test/demo/pictures.sh), LARK_TEST_WORKSPACE (folder to open instead of a throwaway
 #      sample-project), plus everything runner.js reads (LARK_TEST_TOOLS, LARK_TEST_ENV_JSON,
 #      LARK_TEST_SETTINGS_JSON/FILE, LARK_TEST_SCREENSHOT_DIR, LARK_TEST_TIMEOUT_MS, LARK_TEST_VERBOSE,
-#      LARK_TEST_KEEP).
+#      LARK_TEST_KEEP), LARK_TEST_ONLY="a,b" (only the suite files whose names contain a or b).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

@@ -55,7 +55,12 @@ export function run(): Promise<void> {
   // The installed-.vsix test needs the packaged extension; every other test needs the development
   // folder (fixtures under its test/): each mode runs only its own files.
   const vsixMode = !!process.env.LARK_TEST_VSIX_EXTENSIONS_DIR;
-  const files = fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js') && (f === VSIX_TEST) === vsixMode).sort();
+  // LARK_TEST_ONLY="insert,upload": only the files whose names contain one of these (a quick local loop)
+  const only = (process.env.LARK_TEST_ONLY ?? '').split(',').filter(Boolean);
+  const files = fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.js') && (f === VSIX_TEST) === vsixMode && (only.length === 0 || only.some((o) => f.includes(o))))
+    .sort();
   for (const f of files) mocha.addFile(path.join(__dirname, f));
   if (files.length === 0) {
     write(`No *.test.js files in ${__dirname}`);
