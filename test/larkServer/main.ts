@@ -79,6 +79,7 @@ function logLine(r: RecordedRequest): string {
   const parts = [time, r.method.padEnd(4), r.path, '->', r.status === 0 ? 'no response' : String(r.status)];
   if (r.code !== undefined) parts.push(`code=${r.code}`);
   if (r.imageType) parts.push(`image_type=${r.imageType}`);
+  if (r.fileType) parts.push(`file_type=${r.fileType}`);
   if (r.fileName) parts.push(`file=${JSON.stringify(r.fileName)}`);
   if (r.bytes !== undefined) parts.push(`${r.bytes} bytes`);
   parts.push(`log_id=${r.logId}`);

@@ -6,6 +6,7 @@
  *   POST /open-apis/auth/v3/tenant_access_token/internal
  *   POST /open-apis/im/v1/images                      (multipart: image_type + image)
  *   GET  /open-apis/im/v1/images/:image_key
+ *   POST /open-apis/im/v1/files                       (multipart: file_type + file_name + file)
  *
  * Order of checks for POST /open-apis/im/v1/images (first failing check answers):
  *   1. gateway: Authorization missing/empty -> 99991661; token not "t-"/"u-" after "Bearer "
@@ -30,6 +31,13 @@
  * Upload errors are HTTP 400 except 234002 (401). The request body is always read to its end
  * (discarded when not needed) before an answer is written, except for the `reset` fault.
  *
+ * POST /open-apis/im/v1/files: steps 1 to 5 as above (its own rate window: "files:<app>"; the
+ * fault queue is shared with the images API), then: not multipart / malformed / file_type not
+ * opus|mp4|pdf|doc|xls|ppt|stream / file_name missing or empty / duration not a whole number /
+ * no `file` part -> 234001; 0 bytes -> 234010; more than 31,457,280 bytes (30 MiB) -> 234006
+ * (exactly 30 MiB passes). Any content is accepted (no format check). Success: HTTP 200
+ * {"code":0,"data":{"file_key":"file_v2_..."},"msg":"success"}; stored in `files`.
+ *
  * GET /open-apis/im/v1/images/:key: gateway as above (scope im:resource required: the
  * upload-only scope does not allow downloads), rate limit (own bucket per app), 234007 if the
  * bot is disabled, then: key never issued by this server -> 234001; key deleted with
@@ -37,7 +45,7 @@
  * and the Content-Type of the detected format (image/png, ...); a TIFF is served as JPEG
  * (image/jpeg), as Lark converts TIFF uploads.
  *
- * Rate limiting: FIXED windows per app and per API (upload / download), each window starting
+ * Rate limiting: FIXED windows per app and per API (upload / download / files), each window starting
  * with the first admitted request after the previous window ran out (so a burst is never split
  * by a wall-clock boundary). Only admitted requests count. x-ogw-ratelimit-limit = the limit hit,
  * x-ogw-ratelimit-reset = whole seconds (>= 1, rounded up) until that window ends. When the
@@ -125,11 +133,30 @@ export interface RecordedRequest {
   /** ms epoch, server clock, at arrival */
   at: number;
   imageType?: string;
+  /** files API: the file_type field */
+  fileType?: string;
+  /** images API: the part's file name; files API: the file_name field */
   fileName?: string;
-  /** Content-Type of the uploaded `image` part as the client sent it */
+  /** Content-Type of the uploaded `image` (or `file`) part as the client sent it */
   contentType?: string;
-  /** bytes of the `image` part (for oversize parts: MAX_BYTES + 1, reading stops there) */
+  /** bytes of the `image` (or `file`) part (for oversize parts: the limit + 1, reading stops there) */
   bytes?: number;
+}
+
+/** An upload through the files API. */
+export interface StoredFile {
+  appId: string;
+  /** the file_type field: opus | mp4 | pdf | doc | xls | ppt | stream */
+  fileType: string;
+  /** the file_name field */
+  fileName: string;
+  /** the `file` part's own file name in its Content-Disposition */
+  partFileName: string;
+  /** Content-Type of the part as the client sent it */
+  contentType: string;
+  /** the duration field (ms), when sent */
+  durationMs?: number;
+  bytes: Buffer;
 }
 
 export interface StoredImage {
@@ -177,6 +204,10 @@ export interface LarkServer {
   /** server clock, ms epoch */
   now(): number;
   readonly images: ReadonlyMap<string, StoredImage>;
+  /** uploads of the files API, by file_key */
+  readonly files: ReadonlyMap<string, StoredFile>;
+  /** count of successful files API uploads (since start / reset) */
+  fileUploads(): number;
   /** later GETs of the key answer 234005; returns false if the key was unknown */
   deleteImage(imageKey: string): boolean;
   /** clear requests/counters/faults/rate windows (keeps apps, tokens, images, clock) */
@@ -192,6 +223,9 @@ export const DEMO_APP: MockApp = Object.freeze({
 export const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
 export const UPLOAD_PATH = '/open-apis/im/v1/images';
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024; // 10,485,760 passes, one more fails
+export const FILES_PATH = '/open-apis/im/v1/files';
+export const MAX_FILE_BYTES = 30 * 1024 * 1024; // 31,457,280 passes, one more fails
+export const FILE_TYPES: readonly string[] = ['opus', 'mp4', 'pdf', 'doc', 'xls', 'ppt', 'stream'];
 
 const THIRTY_MIN_MS = 30 * 60 * 1000;
 const ALLOWED_FORMATS: Record<string, string> = {
@@ -245,7 +279,8 @@ interface Window {
 interface ParsedUpload {
   bad?: string; // why the request is a 234001
   aborted?: boolean;
-  imageType?: string;
+  /** text fields; the first value of a name wins */
+  fields: Record<string, string>;
   file?: { bytes: Buffer; size: number; truncated: boolean; fileName: string; mimeType: string };
 }
 
@@ -279,6 +314,8 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
   const tokens = new Map<string, TokenState>();
   const currentToken = new Map<string, string>(); // appId -> latest token from the token API
   const images = new Map<string, StoredImage>();
+  const files = new Map<string, StoredFile>();
+  let fileUploadCount = 0;
   const deleted = new Set<string>();
   const requests: RecordedRequest[] = [];
   let faults: Fault[] = [];
@@ -405,11 +442,12 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
       });
     });
 
-  const parseUpload = (req: http.IncomingMessage): Promise<ParsedUpload> =>
+  /** The multipart body: its text fields and the part named `partName` (at most `maxBytes` + 1 kept). */
+  const parseUpload = (req: http.IncomingMessage, partName: 'image' | 'file', maxBytes: number): Promise<ParsedUpload> =>
     new Promise((resolve) => {
       const ct = String(req.headers['content-type'] ?? '');
       if (!/^multipart\/form-data/i.test(ct.trim())) {
-        void drain(req).then(() => resolve({ bad: 'not multipart/form-data' }));
+        void drain(req).then(() => resolve({ bad: 'not multipart/form-data', fields: {} }));
         return;
       }
       let bb: busboy.Busboy;
@@ -417,13 +455,13 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
         bb = busboy({
           headers: req.headers,
           defParamCharset: 'utf8',
-          limits: { fileSize: MAX_IMAGE_BYTES + 1, files: 20, fields: 50, parts: 100 },
+          limits: { fileSize: maxBytes + 1, files: 20, fields: 50, parts: 100 },
         });
       } catch {
-        void drain(req).then(() => resolve({ bad: 'bad multipart header' }));
+        void drain(req).then(() => resolve({ bad: 'bad multipart header', fields: {} }));
         return;
       }
-      const result: ParsedUpload = {};
+      const result: ParsedUpload = { fields: {} };
       let fileDone: Promise<void> = Promise.resolve();
       let settled = false;
       const finish = (r: ParsedUpload): void => {
@@ -432,10 +470,10 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
         resolve(r);
       };
       bb.on('field', (name, value) => {
-        if (name === 'image_type' && result.imageType === undefined) result.imageType = value;
+        if (!Object.prototype.hasOwnProperty.call(result.fields, name)) result.fields[name] = value;
       });
       bb.on('file', (name, stream, info) => {
-        if (name !== 'image' || result.file) {
+        if (name !== partName || result.file) {
           stream.resume();
           return;
         }
@@ -466,7 +504,7 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
       });
       bb.once('error', () => {
         req.unpipe(bb);
-        void drain(req).then(() => finish(req.complete ? { bad: 'malformed multipart' } : { aborted: true }));
+        void drain(req).then(() => finish(req.complete ? { bad: 'malformed multipart', fields: {} } : { aborted: true, fields: {} }));
       });
       req.once('close', () => {
         if (!req.complete) {
@@ -474,7 +512,7 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
           bb.removeAllListeners('close');
           bb.on('error', () => undefined);
           bb.destroy();
-          finish({ aborted: true });
+          finish({ aborted: true, fields: {} });
         }
       });
       req.pipe(bb);
@@ -542,8 +580,20 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
     sendJson(res, rec, 200, { code: 0, msg: 'ok', tenant_access_token: token, expire: Math.round(expireMs / 1000) });
   };
 
-  const handleUpload = async (req: http.IncomingMessage, res: http.ServerResponse, rec: RecordedRequest, logId: string, isGone: () => boolean): Promise<void> => {
-    // every answer of the upload API waits latencyMs first
+  /** How an upload request (images or files API) is answered once it got past admission. */
+  interface Admitted {
+    app: AppState;
+    fail: (code: number, status?: number, extra?: Record<string, unknown>) => Promise<void>;
+    reply: (status: number, body: Record<string, unknown>) => Promise<void>;
+  }
+
+  /**
+   * Steps 1 to 5 of an upload, shared by the images and the files API: gateway, scope, the API's
+   * own rate window (`rateKey`), the next fault, bot ability, a queued code fault. Undefined when
+   * one of them answered (or the fault left the client without an answer).
+   */
+  const admitUpload = async (req: http.IncomingMessage, res: http.ServerResponse, rec: RecordedRequest, logId: string, rateKey: string, isGone: () => boolean): Promise<Admitted | undefined> => {
+    // every answer of an upload API waits latencyMs first
     const reply = async (status: number, body: Record<string, unknown>, headers?: Record<string, string>): Promise<void> => {
       if (!(await sleep(latencyMs))) return void res.destroy();
       sendJson(res, rec, status, body, headers);
@@ -554,19 +604,19 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
     };
 
     const g = gateway(req, rec);
-    if (!('app' in g)) return fail(g.code, 400);
+    if (!('app' in g)) return void (await fail(g.code, 400));
     const app = g;
     if (!app.scopes.includes('im:resource') && !app.scopes.includes('im:resource:upload')) {
-      return fail(99991672, 400, scopeViolation(['im:resource', 'im:resource:upload']));
+      return void (await fail(99991672, 400, scopeViolation(['im:resource', 'im:resource:upload'])));
     }
     if (rateLimit) {
-      const limited = rateCheck(`upload:${app.app.appId}`);
+      const limited = rateCheck(`${rateKey}:${app.app.appId}`);
       if (limited) {
         await drain(req);
-        return reply(429, errorBody(99991400, logId), {
+        return void (await reply(429, errorBody(99991400, logId), {
           'x-ogw-ratelimit-limit': String(limited.limit),
           'x-ogw-ratelimit-reset': String(limited.resetSec),
-        });
+        }));
       }
     }
 
@@ -577,11 +627,11 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
         case 'reset':
           rec.status = 0;
           req.socket.destroy();
-          return;
+          return undefined;
         case 'html502':
           await drain(req);
           if (!(await sleep(latencyMs))) return void res.destroy();
-          return sendText(
+          return void sendText(
             res,
             rec,
             502,
@@ -592,12 +642,12 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
           const status = fault.status ?? 500;
           await drain(req);
           if (!(await sleep(latencyMs))) return void res.destroy();
-          return sendText(res, rec, status, http.STATUS_CODES[status] ?? 'Server Error', 'text/plain; charset=utf-8');
+          return void sendText(res, rec, status, http.STATUS_CODES[status] ?? 'Server Error', 'text/plain; charset=utf-8');
         }
         case 'slow':
           if (!(await sleep(fault.delayMs)) || isGone()) {
             res.destroy();
-            return;
+            return undefined;
           }
           break;
         case 'code':
@@ -605,24 +655,31 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
           break;
         case 'invalidateTokens':
           invalidateAllTokens();
-          return fail(99991663, 400);
+          return void (await fail(99991663, 400));
       }
     }
 
-    if (!app.botEnabled) return fail(234007);
-    if (codeFault) return fail(codeFault.code, codeFault.status);
+    if (!app.botEnabled) return void (await fail(234007));
+    if (codeFault) return void (await fail(codeFault.code, codeFault.status));
+    return { app, fail, reply };
+  };
 
-    const parsed = await parseUpload(req);
+  const handleUpload = async (req: http.IncomingMessage, res: http.ServerResponse, rec: RecordedRequest, logId: string, isGone: () => boolean): Promise<void> => {
+    const admitted = await admitUpload(req, res, rec, logId, 'upload', isGone);
+    if (!admitted) return;
+    const { app, fail, reply } = admitted;
+    const parsed = await parseUpload(req, 'image', MAX_IMAGE_BYTES);
     if (parsed.aborted || isGone()) return;
-    if (parsed.imageType !== undefined) rec.imageType = parsed.imageType;
+    const imageType = parsed.fields.image_type;
+    if (imageType !== undefined) rec.imageType = imageType;
     if (parsed.file) {
       rec.fileName = parsed.file.fileName;
       rec.contentType = parsed.file.mimeType;
       rec.bytes = parsed.file.size;
     }
     if (parsed.bad) return fail(234001, 400, { message: parsed.bad });
-    if (parsed.imageType === undefined) return fail(234001, 400, { message: 'image_type is required' });
-    if (parsed.imageType !== 'message' && parsed.imageType !== 'avatar') {
+    if (imageType === undefined) return fail(234001, 400, { message: 'image_type is required' });
+    if (imageType !== 'message' && imageType !== 'avatar') {
       return fail(234001, 400, { message: 'image_type must be message or avatar' });
     }
     const file = parsed.file;
@@ -639,13 +696,13 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
     const mime = ALLOWED_FORMATS[format];
     if (!mime) return fail(234011);
     let maxSide = format === 'gif' ? 2000 : 12000;
-    if (parsed.imageType === 'avatar') maxSide = Math.min(maxSide, 4096);
+    if (imageType === 'avatar') maxSide = Math.min(maxSide, 4096);
     if (dim.width > maxSide || dim.height > maxSide) return fail(234039);
 
     const key = `img_v2_${crypto.randomUUID()}`;
     images.set(key, {
       appId: app.app.appId,
-      imageType: parsed.imageType,
+      imageType,
       bytes: file.bytes,
       contentType: file.mimeType,
       fileName: file.fileName,
@@ -660,6 +717,42 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
       invalidateAllTokens();
     }
     await reply(200, { code: 0, data: { image_key: key }, msg: 'success' });
+  };
+
+  const handleFileUpload = async (req: http.IncomingMessage, res: http.ServerResponse, rec: RecordedRequest, logId: string, isGone: () => boolean): Promise<void> => {
+    const admitted = await admitUpload(req, res, rec, logId, 'files', isGone);
+    if (!admitted) return;
+    const { app, fail, reply } = admitted;
+    const parsed = await parseUpload(req, 'file', MAX_FILE_BYTES);
+    if (parsed.aborted || isGone()) return;
+    const { file_type: fileType, file_name: fileName, duration } = parsed.fields;
+    if (fileType !== undefined) rec.fileType = fileType;
+    if (fileName !== undefined) rec.fileName = fileName;
+    if (parsed.file) {
+      rec.contentType = parsed.file.mimeType;
+      rec.bytes = parsed.file.size;
+    }
+    if (parsed.bad) return fail(234001, 400, { message: parsed.bad });
+    if (fileType === undefined || !FILE_TYPES.includes(fileType)) return fail(234001, 400, { message: `file_type must be one of ${FILE_TYPES.join(', ')}` });
+    if (!fileName) return fail(234001, 400, { message: 'file_name is required' });
+    if (duration !== undefined && !/^\d+$/.test(duration)) return fail(234001, 400, { message: 'duration must be a whole number of milliseconds' });
+    const file = parsed.file;
+    if (!file) return fail(234001, 400, { message: 'file is required' });
+    if (file.size === 0) return fail(234010);
+    if (file.truncated || file.size > MAX_FILE_BYTES) return fail(234006);
+
+    const key = `file_v2_${crypto.randomUUID()}`;
+    files.set(key, {
+      appId: app.app.appId,
+      fileType,
+      fileName,
+      partFileName: file.fileName,
+      contentType: file.mimeType,
+      ...(duration !== undefined ? { durationMs: Number(duration) } : {}),
+      bytes: file.bytes,
+    });
+    fileUploadCount++;
+    await reply(200, { code: 0, data: { file_key: key }, msg: 'success' });
   };
 
   const handleDownload = async (req: http.IncomingMessage, res: http.ServerResponse, rec: RecordedRequest, logId: string, key: string): Promise<void> => {
@@ -730,6 +823,7 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
     if (path === TOKEN_PATH && method === 'POST') return handleToken(req, res, rec, logId);
     if (path.startsWith('/open-apis/im/')) {
       if (path === UPLOAD_PATH && method === 'POST') return handleUpload(req, res, rec, logId, () => gone);
+      if (path === FILES_PATH && method === 'POST') return handleFileUpload(req, res, rec, logId, () => gone);
       const dm = /^\/open-apis\/im\/v1\/images\/([^/]+)$/.exec(path);
       if (dm && method === 'GET') {
         let key: string;
@@ -792,7 +886,9 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
     demo: demoApp,
     requests,
     images,
+    files,
     uploads: () => uploadCount,
+    fileUploads: () => fileUploadCount,
     tokenRequests: () => tokenRequestCount,
     injectFaults: (...f: Fault[]) => {
       faults.push(...f);
@@ -825,6 +921,7 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
       requests.length = 0;
       faults = [];
       uploadCount = 0;
+      fileUploadCount = 0;
       tokenRequestCount = 0;
       invalidationDone = false;
       windows.clear();
