@@ -1,4 +1,5 @@
-// HTTP client for the Lark Open Platform: tenant_access_token handling and the image upload.
+// HTTP client for the Lark Open Platform: tenant_access_token handling, the image upload and the
+// file upload (files API).
 // node-fetch for HTTP, formdata-node for the multipart body (streamed from disk).
 import nodeFetch, { type RequestInit, type Response } from 'node-fetch';
 import { FormData } from 'formdata-node';
@@ -8,6 +9,7 @@ import { basename } from 'path';
 import { UploadError, isTokenError, redact } from './larkErrors';
 import { normalizeBaseUrl } from './baseUrl';
 import { LocalCode, type ImageType } from './types';
+import { checkFileForUpload, fileSizeProblem, fileTypeFor, type FileType } from './fileUpload';
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -61,8 +63,22 @@ export interface UploadResult {
   logId: string | undefined;
 }
 
+export interface FileUploadOptions extends RequestOptions {
+  /** Default: from the file name's extension (fileTypeFor). */
+  fileType?: FileType;
+  /** The duration field (ms) of a video or audio file; Lark shows no duration without it. */
+  durationMs?: number;
+}
+
+export interface FileUploadResult {
+  fileKey: string;
+  fileType: FileType;
+  logId: string | undefined;
+}
+
 const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
 const IMAGES_PATH = '/open-apis/im/v1/images';
+const FILES_PATH = '/open-apis/im/v1/files';
 const REFRESH_MARGIN_MS = 30 * 60 * 1000; // the platform issues a new token once < 30 min remain
 /** After a failed refresh (old token still valid), and the refresh period of short-lived tokens. */
 const REFRESH_RETRY_MS = 60_000;
@@ -89,7 +105,7 @@ const CERTIFICATE_ERRORS: ReadonlySet<string> = new Set([
 interface LarkEnvelope {
   code?: unknown;
   msg?: unknown;
-  data?: { image_key?: unknown } | null;
+  data?: { image_key?: unknown; file_key?: unknown } | null;
   tenant_access_token?: unknown;
   expire?: unknown;
   error?: { log_id?: unknown; troubleshooter?: unknown; permission_violations?: unknown; message?: unknown } | null;
@@ -239,20 +255,50 @@ export class LarkClient {
   }
 
   private async uploadOnce(source: UploadSource, imageType: ImageType, token: string, options: RequestOptions): Promise<UploadResult> {
+    const answer = await this.postMultipart(IMAGES_PATH, token, { image_type: imageType }, 'image', source, options);
+    return { imageKey: this.keyOf(answer, 'image_key', 'Upload failed'), logId: answer.logId };
+  }
+
+  /**
+   * Uploads one file through the files API (file_type from the name unless given, file_name the
+   * base name). An empty file (234010) or one over 30 MiB (234006) is refused here, before any
+   * request (the token's included); otherwise as uploadImage: token refresh, typed errors.
+   */
+  async uploadFile(source: UploadSource, options: FileUploadOptions = {}): Promise<FileUploadResult> {
+    if (options.signal?.aborted) throw cancelled();
+    if (source.kind === 'file') await checkFileForUpload(source.path);
+    else {
+      const problem = fileSizeProblem(source.bytes.byteLength);
+      if (problem) throw problem;
+    }
+    const fileName = source.kind === 'file' ? (source.name ?? basename(source.path)) : source.name;
+    const fileType = options.fileType ?? fileTypeFor(fileName);
+    const fields: Record<string, string> = { file_type: fileType, file_name: fileName };
+    if (options.durationMs !== undefined) fields.duration = String(Math.round(options.durationMs));
+    return this.withToken(options.signal, async (token) => {
+      const answer = await this.postMultipart(FILES_PATH, token, fields, 'file', { ...source, name: fileName }, options);
+      return { fileKey: this.keyOf(answer, 'file_key', 'File upload failed'), fileType, logId: answer.logId };
+    });
+  }
+
+  /** One multipart request of an upload API: the text `fields`, then `source` as the part `partName`. */
+  private async postMultipart(path: string, token: string, fields: Record<string, string>, partName: string, source: UploadSource, options: RequestOptions): Promise<HttpAnswer> {
     const form = new FormData();
-    form.set('image_type', imageType);
-    form.set('image', await StreamedFile.of(source));
+    for (const [name, value] of Object.entries(fields)) form.set(name, value);
+    form.set(partName, await StreamedFile.of(source));
     await options.beforeSend?.();
-    const answer = await this.send('POST', IMAGES_PATH, {
+    return this.send('POST', path, {
       headers: { Authorization: `Bearer ${token}` },
       body: form as unknown as RequestInit['body'],
       signal: options.signal,
     });
-    const key = answer.body.data?.image_key;
-    if (answer.body.code !== 0 || typeof key !== 'string' || key === '') {
-      throw this.errorFrom(answer, 'Upload failed');
-    }
-    return { imageKey: key, logId: answer.logId };
+  }
+
+  /** The key a successful upload answers with; any other answer is its error. */
+  private keyOf(answer: HttpAnswer, field: 'image_key' | 'file_key', what: string): string {
+    const key = answer.body.data?.[field];
+    if (answer.body.code !== 0 || typeof key !== 'string' || key === '') throw this.errorFrom(answer, what);
+    return key;
   }
 
   /** Fetches an image this app uploaded (image_type message), e.g. to preview or verify a key. */

@@ -577,6 +577,38 @@ export function downloadFailureText(code: number, locale: string): string {
   return `${wording.title} (${code}). ${isChineseLocale(locale) ? wording.hint.zhCn : wording.hint.en}`;
 }
 
+/**
+ * How the files API's limits are worded: the catalog's entries for these codes speak of images
+ * (compress, shrink), which does not help with a 40 MB PDF.
+ */
+const FILE_API_WORDING: ReadonlyMap<number, { hint: { en: string; zhCn: string } }> = new Map([
+  [
+    234006,
+    {
+      hint: {
+        en: 'Lark takes files of at most 30 MB; split or compress the file, or share it another way (for example a cloud document link).',
+        zhCn: '飞书上传文件的大小上限为 30 MB，请拆分或压缩文件，或改用其他方式分享（例如云文档链接）。',
+      },
+    },
+  ],
+  [
+    234010,
+    {
+      hint: {
+        en: 'Lark does not take empty files; check that the file was saved completely.',
+        zhCn: '飞书不接受空文件，请确认文件已完整保存。',
+      },
+    },
+  ],
+]);
+
+/** The hint for a failed upload through the files API (the catalog's, unless the files API words it). */
+export function fileApiHintFor(code: number, locale: string): string {
+  const wording = FILE_API_WORDING.get(code);
+  if (!wording) return hintFor(code, locale);
+  return isChineseLocale(locale) ? wording.hint.zhCn : wording.hint.en;
+}
+
 /** Said when Lark rejects a static tenant_access_token (the extension and the CLI). */
 const TOKEN_REJECTED = Object.freeze({
   en: 'Lark rejected the tenant access token: it has expired or is not valid. Set a new one, or use the App ID and App Secret instead so that tokens are refreshed automatically.',
