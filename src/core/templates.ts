@@ -59,3 +59,13 @@ export function renderTemplate(id: TemplateId, vars: TemplateVars, customTemplat
       return imageKey;
   }
 }
+
+/**
+ * The content of a message of msg_type "file" for a file_key from the files API:
+ * {"file_key":"file_v2_…"} (Lark sends `content` as this JSON, encoded as a string). Not one of
+ * TEMPLATE_IDS: those render an image_key (the insert-template setting), and a file_key in an
+ * image template (or an image_key here) is what Lark refuses.
+ */
+export function fileMessage(fileKey: string): string {
+  return JSON.stringify({ file_key: fileKey });
+}

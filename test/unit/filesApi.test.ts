@@ -9,6 +9,7 @@ import { RateLimiter, UploadScheduler, rateLimiterFor, type Job } from '../../sr
 import { FILE_TYPES, MAX_FILE_BYTES, fileTypeFor, filesBudgetKey, mimeForFile, uploadAsFiles } from '../../src/core/fileUpload';
 import { UploadError, fileApiHintFor, hintFor } from '../../src/core/larkErrors';
 import { LocalCode } from '../../src/core/types';
+import { TEMPLATE_IDS, fileMessage } from '../../src/core/templates';
 import { FILES_PATH, UPLOAD_PATH, startLarkServer, type LarkServer } from '../larkServer/server';
 import { ManualClock, drive } from '../support/manualClock';
 
@@ -95,6 +96,14 @@ suite('core/fileUpload: file_type and Content-Type from the name', () => {
     assert.notStrictEqual(fileApiHintFor(234010, 'en'), hintFor(234010, 'en'));
     assert.strictEqual(fileApiHintFor(234007, 'en'), hintFor(234007, 'en'));
     assert.strictEqual(fileApiHintFor(99991400, 'zh-cn'), hintFor(99991400, 'zh-cn'));
+  });
+});
+
+suite('core/templates: fileMessage', () => {
+  test('the file message content: {"file_key":…} as JSON text, the key escaped; not an image template', () => {
+    assert.strictEqual(fileMessage('file_v2_0123abcd-ef'), '{"file_key":"file_v2_0123abcd-ef"}');
+    assert.deepStrictEqual(JSON.parse(fileMessage('file_v2_"quoted"\\')), { file_key: 'file_v2_"quoted"\\' });
+    assert.ok(!(TEMPLATE_IDS as readonly string[]).includes('fileMessage'));
   });
 });
 
