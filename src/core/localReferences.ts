@@ -64,13 +64,19 @@ export function scanLocalReferences(text: string, language: string, options: Sca
   const stat = options.stat ?? ((p: string) => fs.statSync(p));
   const roots = options.roots ?? [];
   const result: ScanResult = { local: [], notLocal: [] };
+  // a document names the same few images many times: each path is looked at once per scan
+  const known = new Map<string, NotLocalReason | undefined>();
+  const look = (candidate: string): NotLocalReason | undefined => {
+    if (!known.has(candidate)) known.set(candidate, classify(candidate, stat));
+    return known.get(candidate);
+  };
   for (const reference of findImageReferences(text, language)) {
     const candidates = localCandidates(reference, options.documentDir);
     if (candidates.length === 0) continue; // a URL or key after all
     let reason: NotLocalReason | undefined;
     let image: string | undefined;
     for (const candidate of candidates) {
-      const why = classify(candidate, stat);
+      const why = look(candidate);
       if (why === undefined) {
         image = candidate;
         break;

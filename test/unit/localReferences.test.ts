@@ -96,6 +96,21 @@ suite('core/localReferences', () => {
     assert.deepStrictEqual(r.notLocal.map((n) => n.reason), ['folder']);
   });
 
+  test('a path named many times is looked at once per scan', () => {
+    const looked: string[] = [];
+    const r = scanLocalReferences('![a](a.png) ![b](a.png) ![c](./a.png) ![d](b.png) ![e](b.png)', 'md', {
+      documentDir: dir,
+      stat: (p) => {
+        looked.push(path.basename(p));
+        if (p.endsWith('a.png')) return { isFile: () => true, isDirectory: () => false };
+        throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+      },
+    });
+    assert.deepStrictEqual(looked, ['a.png', 'b.png']);
+    assert.strictEqual(r.local.length, 3);
+    assert.deepStrictEqual(r.notLocal.map((n) => n.reason), ['missing', 'missing']);
+  });
+
   test('isInside: the root itself and below, not a sibling with the same prefix or above', () => {
     assert.strictEqual(isInside('/w/a/b.png', '/w/a'), true);
     assert.strictEqual(isInside('/w/a', '/w/a'), true);
