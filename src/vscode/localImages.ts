@@ -45,6 +45,8 @@ export interface UploadLocalImagesArgs {
   uri?: vscode.Uri | string;
   /** Offsets: only references lying inside one of these. */
   ranges?: readonly { start: number; end: number }[];
+  /** Cancels like the notification's Cancel button (for the API and tests). */
+  signal?: AbortSignal;
 }
 
 /** What one run of "Upload local images" did (returned for the API and the tests). */
@@ -297,7 +299,7 @@ export class LocalImages implements vscode.Disposable, vscode.CodeActionProvider
           onError: pipelineErrorLogger(this.services.log),
           onProgress: (done, total) => progress.report({ message: vscode.l10n.t('{0}/{1} done', done, total), increment: 100 / total }),
         });
-      });
+      }, args.signal);
       recorded = recordOutcomes(
         images.map((image, i) => ({ subject: { filePath: image, fileName: path.basename(image), diagnosticUri: vscode.Uri.file(image) }, outcome: outcomes[i] })),
         { baseUrl: client.baseUrl, appId: client.appId, imageType: settings.imageType },

@@ -243,6 +243,38 @@ suite('Local images in documents (real VS Code + stand-in Lark server)', () => {
     }
   });
 
+  test('cancel: the replacements already finished are applied, the rest stay as written', async () => {
+    png('cancel/a.png');
+    png('cancel/b.png');
+    const editor = await open('cancel.md', '![a](cancel/a.png)\n![b](cancel/b.png)\n');
+    const doc = editor.document;
+    await localDiagnostics(doc.uri, 2);
+    let release!: () => void;
+    let held!: () => void;
+    const oneHeld = new Promise<void>((resolve) => (held = resolve));
+    // whichever upload comes first is answered at once; the other waits until the end of the test
+    server.injectFaults({ kind: 'slow', delayMs: 0 }, { kind: 'hold', until: new Promise<void>((resolve) => (release = resolve)), arrived: () => held() });
+    const controller = new AbortController();
+    const messages = captureMessages();
+    try {
+      const running = api.localImages.uploadLocalImages({ uri: doc.uri, signal: controller.signal });
+      await oneHeld;
+      await waitFor(() => server.uploads() === 1, 10000, 'the first upload to finish');
+      controller.abort();
+      const summary = await running;
+      assert.ok(summary);
+      assert.deepStrictEqual([summary.cancelled, summary.replaced, summary.failed], [true, 1, 0]);
+      const lines = doc.getText().split('\n');
+      const replaced = lines.filter((l) => /^!\[[ab]\]\(img_/.test(l));
+      const kept = lines.filter((l) => /^!\[[ab]\]\(cancel\/[ab]\.png\)$/.test(l));
+      assert.deepStrictEqual([replaced.length, kept.length], [1, 1], doc.getText());
+      assert.ok(messages.texts('warning').some((t) => /Cancelled: 1 of 2 local images/.test(t)), messages.texts().join(' | '));
+    } finally {
+      release();
+      messages.dispose();
+    }
+  });
+
   test('nothing local: no request at all, and the message names the paths that lead nowhere', async () => {
     fs.mkdirSync(path.join(dir, 'a-folder.png'), { recursive: true });
     const editor = await open('none.md', '![x](missing.png) ![y](a-folder.png) ![z](https://example.com/z.png)\n');
