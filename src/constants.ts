@@ -22,6 +22,8 @@ export const Command = {
   ClearHistory: 'larkImageUpload.clearHistory',
   // hover links
   PreviewImage: 'larkImageUpload.previewImage',
+  // documents: local image references (quick fixes, source action, palette)
+  UploadLocalImages: 'larkImageUpload.uploadLocalImages',
 } as const;
 
 export const VIEW_CONTAINER_ID = 'larkImageUpload';
@@ -49,6 +51,7 @@ export const Setting = {
   Dedupe: 'dedupe',
   Concurrency: 'concurrency',
   PasteDropLanguages: 'pasteDrop.languages',
+  LocalImageDiagnostics: 'localImageDiagnostics',
 } as const;
 
 export const SecretKey = {

@@ -19,6 +19,8 @@ import { registerPasteDrop, UploadsDropController, type ImageDropEditProvider, t
 import { registerImageKeyHover, type ImageKeyHoverProvider } from './vscode/hover';
 import { Switchable, testHooksFor, type TestHooks } from './vscode/testHooks';
 import { messageOf, reportHistoryFailure } from './vscode/record';
+import { LocalImages } from './vscode/localImages';
+import { ReferenceScanner } from './vscode/referenceScanner';
 
 /** What `activate()` returns: for other extensions and the integration tests. */
 export interface LarkImageUploadApi {
@@ -32,6 +34,8 @@ export interface LarkImageUploadApi {
   readonly dropProvider: ImageDropEditProvider;
   readonly uploadsDropController: UploadsDropController;
   readonly hoverProvider: ImageKeyHoverProvider;
+  /** Local image references in documents: their diagnostics, quick fixes and the upload-and-replace command. */
+  readonly localImages: LocalImages;
   /** Only when VS Code runs the extension's tests: lets them put faulty storage under it. */
   readonly testHooks?: TestHooks;
 }
@@ -56,6 +60,8 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
   const uploadsView = registerUploadsView(history, uploadsDropController);
   const pasteDrop = registerPasteDrop(services);
   const hover = registerImageKeyHover(history, session, log, previews);
+  const scanner = ReferenceScanner.forExtension(context.extensionUri.fsPath);
+  const localImages = new LocalImages(services, scanner);
 
   context.subscriptions.push(
     log,
@@ -68,6 +74,8 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     registerUploadCommands(services, previews, uploadsView.view),
     pasteDrop.disposable,
     hover.disposable,
+    scanner,
+    localImages.register(),
   );
 
   return {
@@ -80,6 +88,7 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     dropProvider: pasteDrop.dropProvider,
     uploadsDropController,
     hoverProvider: hover.hoverProvider,
+    localImages,
     testHooks: testHooksFor(context, stores),
   };
 }

@@ -2,6 +2,7 @@
 //   node test/build.mjs         production: minified, no source maps
 //   node test/build.mjs --dev   development: not minified, with source maps
 // src/extension.ts -> dist/extension.js  (cjs, node20, `vscode` external)
+// src/referencesWorker.ts -> dist/referencesWorker.js (cjs, node20; a worker thread of the extension)
 // src/cli.ts       -> dist/cli.js        (cjs, node20, `#!/usr/bin/env node`, mode 755); skipped
 //                                         with a warning while src/cli.ts does not exist
 import * as esbuild from 'esbuild';
@@ -62,6 +63,15 @@ async function main() {
   });
   removeStaleMap('dist/extension.js');
   built.push('dist/extension.js');
+
+  // the worker thread that scans documents for local image references (src/vscode/referenceScanner.ts)
+  await esbuild.build({
+    ...common,
+    entryPoints: ['src/referencesWorker.ts'],
+    outfile: 'dist/referencesWorker.js',
+  });
+  removeStaleMap('dist/referencesWorker.js');
+  built.push('dist/referencesWorker.js');
 
   if (fs.existsSync(path.join(root, 'src/cli.ts'))) {
     await esbuild.build({

@@ -25,6 +25,11 @@ export class UploadDiagnostics implements vscode.Disposable {
 
   /** `range`: where in the document (e.g. a paste position); default its start. */
   setFailure(uri: vscode.Uri, failure: FailureInfo, range: vscode.Range = new vscode.Range(0, 0, 0, 0)): void {
+    this.collection.set(uri, [this.failureDiagnostic(failure, range)]);
+  }
+
+  /** The Error a failure is shown as (also on a document's image reference: src/vscode/localImages.ts). */
+  failureDiagnostic(failure: FailureInfo, range: vscode.Range): vscode.Diagnostic {
     const info = describeError(failure.code);
     // the reason once, then what to do (the code, linked to its docs, is shown beside it)
     const parts = [problemText(failure.code, failure.message, vscode.env.language)];
@@ -32,7 +37,7 @@ export class UploadDiagnostics implements vscode.Disposable {
     const diagnostic = new vscode.Diagnostic(range, parts.join(' — '), vscode.DiagnosticSeverity.Error);
     diagnostic.code = { value: failure.code, target: this.docLink(info.docUrl) };
     diagnostic.source = DIAGNOSTIC_SOURCE;
-    this.collection.set(uri, [diagnostic]);
+    return diagnostic;
   }
 
   clear(uri: vscode.Uri): void {

@@ -35,6 +35,7 @@ import { writeDistinctPngs } from './images';
 import { padPng } from '../fixtures/generate';
 import { sdkClient, sdkUpload } from './sdk';
 import { RemoteServer } from './serverProcess';
+import { benchDocuments } from './documents';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..'); // out/test/bench -> repo root
 const N = 200;
@@ -442,6 +443,10 @@ async function main(): Promise<void> {
     log('validate …');
     const validate = await benchValidate(fx, thousand);
 
+    log('documents: scan 1 MB, 8 MB in the worker, rewrite with 200 local images …');
+    const documents = await benchDocuments(ROOT, tmp, thousand);
+    log(`  scan ${documents.scan1MB.medianMs} ms; 8 MB in the worker ${documents.worker8MB.wallMs} ms (event loop blocked ≤ ${documents.worker8MB.maxEventLoopBlockMs} ms); rewrite ${documents.rewrite.seconds} s, ratio ${documents.rewrite.ratio}`);
+
     log(`memory: ${MEM_FILES} × ${MEM_BYTES.toLocaleString('en-US')} B at concurrency ${MEM_CONCURRENCY}, child processes …`);
     const bigDir = path.join(tmp, 'big');
     await fsp.mkdir(bigDir, { recursive: true });
@@ -478,6 +483,8 @@ async function main(): Promise<void> {
       losesNothing: batch.failedAllRuns === 0 && sdkAll.lost > 0,
       medianRead: validate.medianBytesRead <= 64 * KIB,
       dedupe: dedupe.requests === 0,
+      documentScan: documents.scan1MB.medianMs <= 50,
+      rewriteRatio: documents.rewrite.ratio <= 1.1 && documents.rewrite.failed === 0,
       memory: memOurs.peakOverIdleMB <= 30,
       bundle: bundle.extensionJsBytes !== undefined ? bundle.extensionJsBytes <= 200_000 : undefined,
       activation: act.ms !== undefined ? act.ms <= 50 : undefined,
@@ -514,6 +521,27 @@ async function main(): Promise<void> {
       ['validate: bytes read, median / max (fixture set)', `${validate.medianBytesRead.toLocaleString('en-US')} / ${validate.maxBytesRead.toLocaleString('en-US')} B`, '—', '≤ 64 KiB median', yes(targets.medianRead)],
       ['validate: 1000 files', `${validate.thousandSeconds} s`, '—', '—', ''],
       ['dedupe: HTTP requests, same 200 uploaded again', `${dedupe.requests}`, '—', '0', yes(targets.dedupe)],
+      [
+        `documents: scan a 1 MB Markdown document (${documents.scan1MB.references} references; median of ${documents.scan1MB.runs})`,
+        `${documents.scan1MB.medianMs} ms (min ${documents.scan1MB.minMs}, max ${documents.scan1MB.maxMs})`,
+        '—',
+        '≤ 50 ms',
+        yes(targets.documentScan),
+      ],
+      [
+        `documents: 8 MB with ${documents.worker8MB.local} local references, scanned in the worker thread`,
+        `${documents.worker8MB.wallMs} ms; the extension's thread blocked at most ${documents.worker8MB.maxEventLoopBlockMs} ms meanwhile`,
+        '—',
+        'no freeze',
+        '',
+      ],
+      [
+        `documents: rewrite with ${documents.rewrite.images} distinct local images, wall / floor (${documents.rewrite.lowerBoundSeconds} s)`,
+        `${documents.rewrite.seconds} s, ratio ${documents.rewrite.ratio}, ${documents.rewrite.failed} failed`,
+        '—',
+        '≤ 1.10 with 0 failures',
+        yes(targets.rewriteRatio),
+      ],
       [
         `memory: peak RSS over idle, ${MEM_FILES} × 9.9 MiB, concurrency ${MEM_CONCURRENCY}`,
         `${memOurs.peakOverIdleMB} MB (ArrayBuffers at the peak: ${memOurs.arrayBuffersAtPeakMB} MB)`,
@@ -564,6 +592,7 @@ async function main(): Promise<void> {
         withLatency: { latencyMs, ours: oursSlow, sdkLoop: sdkLoopSlow },
         validateBytesRead: validate,
         dedupe,
+        documents,
         memory: { files: MEM_FILES, fileBytes: MEM_BYTES, concurrency: MEM_CONCURRENCY, unit: 'MB = 1,000,000 bytes', ours: memOurs, oursLive: memOursLive, sdk: memSdk },
         bundle,
         activation,

@@ -75,6 +75,27 @@ export async function takeReadmePictures(say: (line: string) => void): Promise<s
     taken.push(await screenshot('hover', { settleMs: 500 }));
     say(`picture: ${taken[taken.length - 1]}`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    // 3. Local images in a card's Markdown: the hints and the quick fix menu on one of them.
+    file('docs/img/q3-chart.png', Buffer.concat([fixture('png.png'), Buffer.from('#q3-chart')]));
+    file('docs/img/team photo.jpg', fixture('jpg.jpg'));
+    file('docs/img/logo.webp', fixture('webp.webp'));
+    const notes = await openEditor(
+      'docs/release-notes.md',
+      '# Release 2.4\n\nRevenue is up again this quarter:\n\n![Q3 chart](img/q3-chart.png "Revenue by month")\n\nThe team that shipped it:\n\n![team](<img/team photo.jpg>)\n\n<img src="img/logo.webp" width="120">\n',
+      'markdown',
+    );
+    await vscode.commands.executeCommand('workbench.action.closePanel');
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    const chartLine = 4;
+    const chartCol = notes.document.lineAt(chartLine).text.indexOf('img/q3-chart.png') + 4;
+    notes.selection = new vscode.Selection(chartLine, chartCol, chartLine, chartCol);
+    for (let i = 0; i < 50 && vscode.languages.getDiagnostics(notes.document.uri).length < 3; i++) await sleep(100);
+    await vscode.commands.executeCommand('editor.action.quickFix');
+    await sleep(1500); // the code action menu opens asynchronously
+    taken.push(await screenshot('local-images', { clip: { x: 0, y: 0, width: 1000, height: 420 }, settleMs: 500 }));
+    say(`picture: ${taken[taken.length - 1]}`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     return taken;
   } finally {
     await vscode.commands.executeCommand(Command.SignOut, { confirm: false });

@@ -86,6 +86,8 @@ export type Fault =
   | { kind: 'reset' }
   /** waits delayMs, then handles the request normally */
   | { kind: 'slow'; delayMs: number }
+  /** calls `arrived` when the request gets here, waits until `until` settles, then handles it normally */
+  | { kind: 'hold'; until: Promise<unknown>; arrived?: () => void }
   /** this Lark code in the proper envelope; status default 401 for 234002, else 400 */
   | { kind: 'code'; code: number; status?: number }
   /** every token issued so far becomes invalid, and this request is answered 99991663 */
@@ -648,6 +650,17 @@ export async function startLarkServer(opts: LarkServerOptions = {}): Promise<Lar
           if (!(await sleep(fault.delayMs)) || isGone()) {
             res.destroy();
             return undefined;
+          }
+          break;
+        case 'hold':
+          fault.arrived?.();
+          await fault.until.then(
+            () => undefined,
+            () => undefined,
+          );
+          if (isGone()) {
+            res.destroy();
+            return;
           }
           break;
         case 'code':

@@ -56,7 +56,7 @@ suite('packaging (vsce ls)', function () {
   });
 
   test('ships the bundle and the manifest', () => {
-    for (const f of ['package.json', 'dist/extension.js']) {
+    for (const f of ['package.json', 'dist/extension.js', 'dist/referencesWorker.js']) {
       assert.ok(files.includes(f), `${f} is not in the package; vsce ls listed:\n${files.join('\n')}`);
     }
   });
@@ -68,7 +68,7 @@ suite('packaging (vsce ls)', function () {
         /\.ts$/.test(f) ||
         /\.map$/.test(f) ||
         /\.vsix$/.test(f) ||
-        /\.m?js$/.test(f) && f !== 'dist/extension.js',
+        /\.m?js$/.test(f) && f !== 'dist/extension.js' && f !== 'dist/referencesWorker.js',
     );
     assert.deepStrictEqual(bad, [], `files that must not be packaged:\n${bad.join('\n')}`);
   });
