@@ -3,6 +3,7 @@
 // and quick fixes that upload the images and replace the paths by their image_keys — one, all of
 // the document, or those in the selection (also a source action and a command). One WorkspaceEdit
 // per batch (one undo); a reference the user changed while its image was uploading is left alone.
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { CONFIG_SECTION, Command, DIAGNOSTIC_SOURCE, Setting } from '../constants';
@@ -249,6 +250,11 @@ export class LocalImages implements vscode.Disposable, vscode.CodeActionProvider
       void vscode.window.showInformationMessage(vscode.l10n.t('{0} is not a Markdown, JSON or YAML document on disk: there are no local images to upload.', name));
       return undefined;
     }
+    const readOnly = await readOnlyReason(doc);
+    if (readOnly) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('{0} is read-only ({1}): its image paths cannot be replaced, so nothing was uploaded. Upload the images from the Explorer to get their keys.', name, readOnly));
+      return { total: 0, replaced: 0, failed: 0, skipped: [], notLocal: [], cancelled: false, applied: false };
+    }
     const text = doc.getText();
     const version = doc.version;
     const scan = await this.scanner.scan(scanInput(doc));
@@ -398,6 +404,32 @@ async function documentFor(uri: UploadLocalImagesArgs['uri']): Promise<vscode.Te
 
 function isScannable(doc: vscode.TextDocument): boolean {
   return (doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled') && SCANNED_LANGUAGES.includes(doc.languageId);
+}
+
+/**
+ * Why VS Code treats the document as read-only, or undefined: `files.readonlyInclude` (less
+ * `files.readonlyExclude`) names it, or `files.readonlyFromPermissions` is on and the file is
+ * not writable. (A WorkspaceEdit would still change such a document: check first.)
+ */
+async function readOnlyReason(doc: vscode.TextDocument): Promise<string | undefined> {
+  if (doc.uri.scheme !== 'file') return undefined;
+  const files = vscode.workspace.getConfiguration('files', doc.uri);
+  const matches = (setting: string): boolean => {
+    const globs = files.get<Record<string, boolean>>(setting) ?? {};
+    const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
+    return Object.entries(globs).some(
+      ([glob, on]) => on === true && vscode.languages.match({ pattern: folder && !path.isAbsolute(glob) ? new vscode.RelativePattern(folder, glob) : glob }, doc) > 0,
+    );
+  };
+  if (matches('readonlyInclude') && !matches('readonlyExclude')) return 'files.readonlyInclude';
+  if (files.get<boolean>('readonlyFromPermissions')) {
+    try {
+      await fs.promises.access(doc.uri.fsPath, fs.constants.W_OK);
+    } catch {
+      return 'files.readonlyFromPermissions';
+    }
+  }
+  return undefined;
 }
 
 function scanInput(doc: vscode.TextDocument) {

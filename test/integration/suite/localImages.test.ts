@@ -275,6 +275,26 @@ suite('Local images in documents (real VS Code + stand-in Lark server)', () => {
     }
   });
 
+  test('a read-only document (files.readonlyInclude) is not changed and nothing is uploaded; the message says why', async () => {
+    png('ro/a.png');
+    const files = vscode.workspace.getConfiguration('files');
+    await files.update('readonlyInclude', { '**/readonly-card.md': true }, vscode.ConfigurationTarget.Workspace);
+    const messages = captureMessages();
+    try {
+      const editor = await open('readonly-card.md', '![a](ro/a.png)\n');
+      const doc = editor.document;
+      await localDiagnostics(doc.uri, 1);
+      const summary = await vscode.commands.executeCommand<LocalImagesSummary>(Command.UploadLocalImages, { uri: doc.uri });
+      assert.deepStrictEqual([summary.applied, summary.replaced], [false, 0]);
+      assert.strictEqual(doc.getText(), '![a](ro/a.png)\n');
+      assert.strictEqual(server.requests.length, 0, 'nothing uploaded');
+      assert.ok(messages.texts('warning').some((t) => /readonly-card\.md is read-only \(files\.readonlyInclude\)/.test(t)), messages.texts().join(' | '));
+    } finally {
+      messages.dispose();
+      await files.update('readonlyInclude', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   test('nothing local: no request at all, and the message names the paths that lead nowhere', async () => {
     fs.mkdirSync(path.join(dir, 'a-folder.png'), { recursive: true });
     const editor = await open('none.md', '![x](missing.png) ![y](a-folder.png) ![z](https://example.com/z.png)\n');
