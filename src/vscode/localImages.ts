@@ -79,6 +79,9 @@ export class LocalImages implements vscode.Disposable, vscode.CodeActionProvider
   /** failed uploads of a document's references, by uri, then by image path */
   private readonly failures = new Map<string, Map<string, FailureInfo>>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** the scan running for a document, and the documents to scan again when it is done */
+  private readonly scanning = new Map<string, Promise<void>>();
+  private readonly rescan = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -127,6 +130,7 @@ export class LocalImages implements vscode.Disposable, vscode.CodeActionProvider
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
     this.scans.delete(key);
+    this.rescan.delete(key);
     this.failures.delete(key);
     this.collection.delete(uri);
   }
@@ -144,9 +148,28 @@ export class LocalImages implements vscode.Disposable, vscode.CodeActionProvider
     );
   }
 
-  /** Scans the document (in the worker) and shows its diagnostics; a scan overtaken by an edit is dropped. */
+  /**
+   * Scans the document (in the worker) and shows its diagnostics. One scan per document at a
+   * time: a refresh asked for meanwhile runs once the current one is done (typing in a large
+   * document never queues up scans), and a result overtaken by an edit is dropped.
+   */
   async refresh(doc: vscode.TextDocument): Promise<void> {
     if (doc.isClosed || !isScannable(doc)) return;
+    const key = doc.uri.toString();
+    const running = this.scanning.get(key);
+    if (running) {
+      this.rescan.add(key);
+      return running;
+    }
+    const done = this.scanOnce(doc).finally(() => {
+      this.scanning.delete(key);
+      if (this.rescan.delete(key) && !doc.isClosed) void this.refresh(doc);
+    });
+    this.scanning.set(key, done);
+    return done;
+  }
+
+  private async scanOnce(doc: vscode.TextDocument): Promise<void> {
     const version = doc.version;
     let scan: ScanResult;
     try {

@@ -295,6 +295,29 @@ suite('Local images in documents (real VS Code + stand-in Lark server)', () => {
     }
   });
 
+  test('an 8 MB document with 2,000 references to 20 images: 20 uploads, 2,000 replacements in one edit, one undo', async function () {
+    this.timeout(180000);
+    const images = Array.from({ length: 20 }, (_, i) => png(`big/img-${i}.png`));
+    const paragraph = 'Plain text that makes the document large, the way long release notes are. '.repeat(55);
+    const parts: string[] = [];
+    for (let i = 0; i < 2000; i++) parts.push(`![figure ${i}](big/img-${i % 20}.png)`, paragraph);
+    const original = parts.join('\n\n') + '\n';
+    assert.ok(original.length >= 7_500_000, `the document is about 8 MB (${original.length})`);
+    const editor = await open('big.md', original);
+    const doc = editor.document;
+    await localDiagnostics(doc.uri, 2000);
+    const summary = await vscode.commands.executeCommand<LocalImagesSummary>(Command.UploadLocalImages, { uri: doc.uri });
+    assert.deepStrictEqual([summary.total, summary.replaced, summary.failed], [2000, 2000, 0]);
+    assert.strictEqual(uploadRequests().length, images.length, 'each image once');
+    const text = doc.getText();
+    assert.ok(!text.includes('](big/img-'), 'no path is left');
+    assert.strictEqual((text.match(/\]\(img_v\d+_/g) ?? []).length, 2000);
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('undo');
+    assert.ok(doc.getText() === original, 'one undo takes back all 2,000 replacements');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
   test('nothing local: no request at all, and the message names the paths that lead nowhere', async () => {
     fs.mkdirSync(path.join(dir, 'a-folder.png'), { recursive: true });
     const editor = await open('none.md', '![x](missing.png) ![y](a-folder.png) ![z](https://example.com/z.png)\n');
