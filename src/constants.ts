@@ -14,6 +14,8 @@ export const Command = {
   ShowLog: 'larkImageUpload.showLog',
   // uploads view: item actions
   InsertKey: 'larkImageUpload.insertKey',
+  /** Palette and uploads view: pick the form for this one insert. */
+  InsertKeyAs: 'larkImageUpload.insertKeyAs',
   CopyKey: 'larkImageUpload.copyKey',
   RevealFile: 'larkImageUpload.revealFile',
   UploadAgain: 'larkImageUpload.uploadAgain',

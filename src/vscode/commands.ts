@@ -1,13 +1,13 @@
 // Upload commands (explorer, palette, editor menu) and the uploads view's item and title actions.
 import * as vscode from 'vscode';
 import { Command } from '../constants';
-import { renderTemplate } from '../core/templates';
-import type { UploadRecord } from '../core/history';
+import { TEMPLATE_IDS, renderTemplate, type TemplateVars } from '../core/templates';
+import type { UploadHistory, UploadRecord } from '../core/history';
 import type { PreviewFolder } from '../core/previewFolder';
 import { clearPreviews } from './hover';
 import { reportHistoryFailure } from './record';
 import { readSettings } from './settings';
-import { insertTexts, pickImages, uploadUris, urisFromCommandArgs, type UploadServices, type UploadSummary } from './upload';
+import { formLabel, insertKeys, pickImages, uploadUris, urisFromCommandArgs, type InsertForm, type UploadServices, type UploadSummary } from './upload';
 import { recordsFromCommandArgs } from './uploadsView';
 
 /** What an item action acts on: the records handed to the command, else the view's selection. */
@@ -18,12 +18,13 @@ export function registerUploadCommands(services: UploadServices, previews: Previ
     const fromArgs = recordsFromCommandArgs(arg, Array.isArray(args) ? (args as UploadRecord[]) : []);
     return fromArgs.length > 0 ? fromArgs : recordsFromCommandArgs(undefined, view.selection);
   };
-  const uploadFromMenu = (arg?: unknown, args?: unknown) => uploadFromMenuArgs(arg, args, services);
   return vscode.Disposable.from(
-    vscode.commands.registerCommand(Command.UploadImages, uploadFromMenu),
-    vscode.commands.registerCommand(Command.UploadFromExplorer, uploadFromMenu),
+    vscode.commands.registerCommand(Command.UploadImages, (arg?: unknown, args?: unknown) => uploadFromMenuArgs(arg, args, services, 'cursor')),
+    // the Explorer is not an editor: its uploads never type into one (keys to the clipboard, Insert at Cursor offered)
+    vscode.commands.registerCommand(Command.UploadFromExplorer, (arg?: unknown, args?: unknown) => uploadFromMenuArgs(arg, args, services, 'clipboard')),
     vscode.commands.registerCommand(Command.UploadAndInsert, () => uploadAndInsert(services)),
-    vscode.commands.registerCommand(Command.InsertKey, (arg?: unknown, args?: unknown) => insertKeys(chosen(arg, args))),
+    vscode.commands.registerCommand(Command.InsertKey, (arg?: unknown, args?: unknown) => insertRecords(chosen(arg, args))),
+    vscode.commands.registerCommand(Command.InsertKeyAs, (arg?: unknown, args?: unknown) => insertRecordsAs(arg === undefined ? [] : chosen(arg, args), services.history)),
     vscode.commands.registerCommand(Command.CopyKey, (arg?: unknown, args?: unknown) => copyKeys(chosen(arg, args))),
     vscode.commands.registerCommand(Command.RevealFile, (arg?: unknown, args?: unknown) => revealFile(chosen(arg, args))),
     vscode.commands.registerCommand(Command.UploadAgain, (arg?: unknown, args?: unknown) => uploadAgain(chosen(arg, args), services)),
@@ -33,15 +34,15 @@ export function registerUploadCommands(services: UploadServices, previews: Previ
   );
 }
 
-/** Explorer / palette / editor menu: the files or folders handed over, else a file picker. */
-async function uploadFromMenuArgs(arg: unknown, args: unknown, services: UploadServices): Promise<UploadSummary | undefined> {
+/** Explorer / palette / editor menu: the files or folders handed over, else a file picker. `target`: set by the gesture. */
+async function uploadFromMenuArgs(arg: unknown, args: unknown, services: UploadServices, target: 'cursor' | 'clipboard'): Promise<UploadSummary | undefined> {
   let uris = await urisFromCommandArgs(arg, args);
   if (uris.length === 0 && arg === undefined) uris = await pickImages();
   if (uris.length === 0) {
     if (arg !== undefined) void vscode.window.showInformationMessage(vscode.l10n.t('No images found to upload.'));
     return undefined;
   }
-  return uploadUris(uris, services);
+  return uploadUris(uris, services, { target });
 }
 
 async function uploadAndInsert(services: UploadServices): Promise<UploadSummary | undefined> {
@@ -51,17 +52,66 @@ async function uploadAndInsert(services: UploadServices): Promise<UploadSummary 
   return uploadUris(uris, services, { editor });
 }
 
-async function insertKeys(records: UploadRecord[]): Promise<Awaited<ReturnType<typeof insertTexts>> | undefined> {
-  const uploaded = records.filter((r) => r.ok && r.imageKey);
-  if (uploaded.length === 0) return undefined;
-  const editor = vscode.window.activeTextEditor;
-  const settings = readSettings(editor?.document.uri);
-  const texts = uploaded.map((r) =>
-    renderTemplate(settings.insertTemplate, { imageKey: r.imageKey as string, fileName: r.fileName, width: r.width, height: r.height }, settings.customTemplate),
-  );
-  const result = await insertTexts(texts, editor);
+function keysOfRecords(records: readonly UploadRecord[]): TemplateVars[] {
+  return records.filter((r) => r.ok && r.imageKey).map((r) => ({ imageKey: r.imageKey as string, fileName: r.fileName, width: r.width, height: r.height }));
+}
+
+type InsertResult = Awaited<ReturnType<typeof insertKeys>>;
+
+async function insertRecords(records: UploadRecord[], form?: InsertForm): Promise<InsertResult | undefined> {
+  const keys = keysOfRecords(records);
+  if (keys.length === 0) return undefined;
+  const result = await insertKeys(keys, vscode.window.activeTextEditor, form);
   if (result.target === 'clipboard') void vscode.window.showInformationMessage(vscode.l10n.t('No text editor was active: the keys were copied to the clipboard.'));
   return result;
+}
+
+/**
+ * Lark: Insert Key As…: the records handed over (uploads view), else one picked from the history
+ * (most recent first); then the form for this one insert; then the same context-aware insertion.
+ */
+async function insertRecordsAs(records: UploadRecord[], history: UploadHistory): Promise<InsertResult | undefined> {
+  let chosen = records.filter((r) => r.ok && r.imageKey);
+  if (chosen.length === 0) {
+    const picked = await pickRecord(history);
+    if (!picked) return undefined;
+    chosen = [picked];
+  }
+  const form = await pickForm(keysOfRecords(chosen)[0]);
+  return form ? insertRecords(chosen, form) : undefined;
+}
+
+async function pickRecord(history: UploadHistory): Promise<UploadRecord | undefined> {
+  const uploaded = history.list().filter((r) => r.ok && r.imageKey);
+  if (uploaded.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No uploaded images yet.'));
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    uploaded.map((record) => ({ label: record.fileName, description: record.imageKey, detail: new Date(record.at).toLocaleString(), record })),
+    { title: vscode.l10n.t('Insert Key As…'), placeHolder: vscode.l10n.t('Which upload?'), matchOnDescription: true },
+  );
+  return picked?.record;
+}
+
+/** The forms, each previewed with the first key; custom asks for the template (prefilled with the setting). */
+async function pickForm(sample: TemplateVars): Promise<InsertForm | undefined> {
+  const settings = readSettings(vscode.window.activeTextEditor?.document);
+  const items = TEMPLATE_IDS.map((template) => ({
+    label: formLabel(template),
+    description: template === settings.insertTemplate ? vscode.l10n.t('(configured)') : undefined,
+    detail: template === 'custom' ? settings.customTemplate : renderTemplate(template, sample),
+    template,
+  }));
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Insert Key As…'), placeHolder: vscode.l10n.t('Insert the image_key in which form?') });
+  if (!picked) return undefined;
+  if (picked.template !== 'custom') return { template: picked.template };
+  const customTemplate = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Insert Key As…'),
+    prompt: vscode.l10n.t('Template: {0}, {1}, {2} and {3} are replaced.', '${imageKey}', '${fileName}', '${width}', '${height}'),
+    value: settings.customTemplate,
+  });
+  return customTemplate === undefined ? undefined : { template: 'custom', customTemplate };
 }
 
 async function copyKeys(records: UploadRecord[]): Promise<string | undefined> {

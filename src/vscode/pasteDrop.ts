@@ -10,6 +10,7 @@ import { IMAGE_EXTENSIONS, PASTE_DROP_EDIT_KIND } from '../constants';
 import { DedupeIndex } from '../core/dedupe';
 import { isTokenError } from '../core/larkErrors';
 import { renderTemplate } from '../core/templates';
+import { planInsertions } from '../core/insertContext';
 import { uploadBytes, type BytesItem } from '../core/uploadBytes';
 import { uploadFiles, type FileOutcome } from '../core/uploadFiles';
 import { LarkImageCode } from '../core/validate';
@@ -18,7 +19,7 @@ import type { UploadRecord } from '../core/history';
 import { withCancellableProgress } from './feedback';
 import { recordOutcomes, type OutcomeSubject } from './record';
 import { pasteDropLanguages, readSettings, type LarkSettings } from './settings';
-import { announce, pipelineErrorLogger, schedulerFor, urisFromCommandArgs, type UploadServices } from './upload';
+import { announce, copyKeys, keysOf, pipelineErrorLogger, schedulerFor, urisFromCommandArgs, type UploadServices } from './upload';
 
 /** What a paste or drop brought, collected while offering the edit (the DataTransfer dies after). */
 export type ImageSource =
@@ -144,7 +145,7 @@ async function uploadSources(
   const client = await services.session.requireClient();
   if (!client) return undefined;
   const firstUri = sources.flatMap((s) => (s.kind === 'bytes' ? [] : [s.uri]))[0];
-  const settings = readSettings(options.document?.uri ?? firstUri);
+  const settings = readSettings(options.document ?? firstUri);
   const scheduler = schedulerFor(client, settings, services.log);
   const dedupe = settings.dedupe ? new DedupeIndex(services.dedupeStore) : undefined;
   const { outcomes, pathIndexes, bytesIndexes, bytesItems } = await partition(sources);
@@ -204,19 +205,19 @@ function subjectOf(source: ImageSource, o: FileOutcome, options: { document?: vs
   return { filePath: source.kind === 'path' ? source.uri.fsPath : undefined, fileName: baseName(source.uri), diagnosticUri: source.uri };
 }
 
-/** Markdown gets card markdown (`![name](key)`) whatever the template; other languages the configured template. */
-function insertTextsFor(languageId: string, outcomes: readonly FileOutcome[], settings: Pick<LarkSettings, 'insertTemplate' | 'customTemplate'>): string[] {
-  const template = languageId === 'markdown' ? 'cardMarkdown' : settings.insertTemplate;
-  return outcomes
-    .filter((o): o is Extract<FileOutcome, { ok: true }> => o.ok)
-    .map((o) => renderTemplate(template, { imageKey: o.imageKey, fileName: o.info.path.split(/[\\/]/).pop() ?? '', width: o.info.width, height: o.info.height }, settings.customTemplate));
-}
-
-/** One text per range when the counts match (multi-cursor), else all of them at every range. */
-function editInserting(document: vscode.TextDocument, ranges: readonly vscode.Range[], texts: readonly string[]): vscode.WorkspaceEdit {
+/**
+ * The edit inserting the keys at the ranges in the form each place needs (core/insertContext):
+ * the insertTemplate setting for the document's language (Markdown's default: card markdown), in
+ * JSON only where it keeps the document valid, inside a JSON string the bare key.
+ */
+function editInserting(document: vscode.TextDocument, ranges: readonly vscode.Range[], outcomes: readonly FileOutcome[], settings: Pick<LarkSettings, 'insertTemplate' | 'customTemplate'>): vscode.WorkspaceEdit | undefined {
+  const keys = keysOf(outcomes);
+  if (keys.length === 0) return undefined;
+  const places = ranges.map((r) => ({ start: document.offsetAt(r.start), end: document.offsetAt(r.end) }));
+  const template = keys.map((k) => renderTemplate(settings.insertTemplate, k, settings.customTemplate));
+  const plan = planInsertions({ text: document.getText(), languageId: document.languageId }, places, { template, bare: keys.map((k) => k.imageKey) });
   const edit = new vscode.WorkspaceEdit();
-  const perRange = texts.length > 1 && texts.length === ranges.length;
-  ranges.forEach((range, i) => edit.replace(document.uri, range, perRange ? texts[i] : texts.join('\n')));
+  ranges.forEach((range, i) => edit.replace(document.uri, range, plan[i].text));
   return edit;
 }
 
@@ -263,12 +264,12 @@ async function resolveUpload(pending: PendingUpload, services: UploadServices, t
   try {
     const result = await uploadSources(pending.sources, services, { document: pending.document, diagnosticRange: pending.ranges[0], signal: abort.signal });
     if (!result) return undefined;
-    const texts = insertTextsFor(pending.document.languageId, result.outcomes, result.settings);
+    const okCount = result.outcomes.filter((o) => o.ok).length;
     const failed = result.outcomes.some((o) => !o.ok && o.code !== LocalCode.Cancelled);
     // Success speaks for itself (the key appears); failures say so like the commands do.
-    if (failed) void announce(result.outcomes, texts.length, false, texts.length > 0 ? 'editor' : 'none', services);
-    if (token.isCancellationRequested || texts.length === 0) return undefined;
-    return editInserting(pending.document, pending.ranges, texts);
+    if (failed) void announce(result.outcomes, okCount, false, okCount > 0 ? 'editor' : 'none', services);
+    if (token.isCancellationRequested || okCount === 0) return undefined;
+    return editInserting(pending.document, pending.ranges, result.outcomes, result.settings);
   } finally {
     abort.dispose();
   }
@@ -338,7 +339,11 @@ export class UploadsDropController implements vscode.TreeDragAndDropController<U
     } finally {
       dropCancelled?.dispose();
     }
-    if (result) void announce(result.outcomes, result.outcomes.filter((o) => o.ok).length, result.cancelled, 'none', this.services);
+    if (!result) return undefined;
+    // Not an editor gesture: the keys go to the clipboard, and the notification offers Insert at Cursor.
+    const keys = keysOf(result.outcomes);
+    const copied = keys.length > 0 ? await copyKeys(keys, { template: result.settings.insertTemplate, customTemplate: result.settings.customTemplate }) : undefined;
+    void announce(result.outcomes, keys.length, result.cancelled, copied ? 'clipboard' : 'none', this.services, copied ? keys : undefined);
     return result;
   }
 }

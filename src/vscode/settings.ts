@@ -24,7 +24,11 @@ function userValue<T>(config: vscode.WorkspaceConfiguration, key: string, fallba
   return inspected?.globalValue ?? inspected?.defaultValue ?? fallback;
 }
 
-export function readSettings(scope?: vscode.Uri): LarkSettings {
+/**
+ * `scope`: a document reads the values for its language too (insertTemplate is
+ * language-overridable: `"[markdown]": {…}`, and Markdown's default is card markdown).
+ */
+export function readSettings(scope?: vscode.ConfigurationScope): LarkSettings {
   const config = vscode.workspace.getConfiguration(CONFIG_SECTION, scope);
   const region = userValue<string>(config, Setting.Region, 'lark');
   let baseUrl: string | Error;

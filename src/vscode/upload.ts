@@ -1,6 +1,9 @@
 // The upload gesture, whatever started it (explorer, palette, editor menu, uploads view):
 // collect files -> core pipeline (validate, dedupe, schedule, upload) under a cancellable
-// progress notification -> diagnostics, history, and the keys into the editor (or clipboard).
+// progress notification -> diagnostics, history, and the keys where the gesture belongs: the
+// editor gestures (palette, editor menu) at the cursor, in the form the place needs; the gestures
+// outside an editor (Explorer, a drop onto the uploads view) to the clipboard, never typed into
+// an editor, with a notification offering Insert at Cursor.
 import * as vscode from 'vscode';
 import { IMAGE_EXTENSIONS } from '../constants';
 import { byPath, expandFolders } from '../core/collect';
@@ -8,7 +11,8 @@ import { UploadScheduler, rateLimiterFor } from '../core/scheduler';
 import { DedupeIndex, type KeyValueStore } from '../core/dedupe';
 import { uploadFiles, type FileOutcome, type PipelineErrorHandler } from '../core/uploadFiles';
 import { isTokenError } from '../core/larkErrors';
-import { renderTemplate } from '../core/templates';
+import { renderTemplate, type TemplateId, type TemplateVars } from '../core/templates';
+import { planInsertions } from '../core/insertContext';
 import type { UploadHistory } from '../core/history';
 import type { LarkClient } from '../core/larkClient';
 import { LocalCode } from '../core/types';
@@ -27,8 +31,17 @@ export interface UploadServices {
   dedupeStore: KeyValueStore;
 }
 
+/**
+ * Where a gesture's keys go. `cursor`: into the editor at its cursors (palette, editor menu, the
+ * API); `clipboard`: gestures outside an editor (Explorer, a drop onto the uploads view) never
+ * type into an editor: the keys go to the clipboard and the notification offers Insert at Cursor.
+ */
+export type InsertTarget = 'cursor' | 'clipboard';
+
 export interface UploadOptions {
-  /** Where keys go; default: the active text editor at the moment of the gesture. */
+  /** Set by each gesture; default `cursor`. */
+  target?: InsertTarget;
+  /** Where keys go with target `cursor`; default: the active text editor at the moment of the gesture. */
   editor?: vscode.TextEditor;
   /** Insert keys into the editor (default true); false: only record them. */
   insert?: boolean;
@@ -91,8 +104,9 @@ export async function uploadUris(uris: readonly vscode.Uri[], services: UploadSe
   const client = await services.session.requireClient({ continueAfterSignIn: true });
   if (!client) return undefined;
   // The editor is chosen at the gesture: switching editors while uploading does not move the keys.
-  const editor = options.editor ?? vscode.window.activeTextEditor;
-  const settings = readSettings(editor?.document.uri ?? fileUris[0]);
+  const toClipboard = options.target === 'clipboard';
+  const editor = toClipboard ? undefined : (options.editor ?? vscode.window.activeTextEditor);
+  const settings = readSettings(editor?.document ?? fileUris[0]);
   const outcomes = await uploadWithProgress(fileUris, client, settings, services, options);
 
   const cancelled = outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled);
@@ -101,18 +115,22 @@ export async function uploadUris(uris: readonly vscode.Uri[], services: UploadSe
   const recorded = recordOutcomes(outcomes.map((outcome, i) => ({ subject: subjects[i], outcome })), { baseUrl: client.baseUrl, appId: client.appId, imageType: settings.imageType }, services);
   if (outcomes.some((o) => !o.ok && isTokenError(o.code)) && client.appId === undefined) services.session.reportTokenRejected();
 
-  const ok = outcomes.filter((o): o is Extract<FileOutcome, { ok: true }> => o.ok);
+  const keys = keysOf(outcomes);
   let text = '';
   let target: UploadSummary['target'] = 'none';
-  if (ok.length > 0 && options.insert !== false) {
-    const texts = ok.map((o) =>
-      renderTemplate(settings.insertTemplate, { imageKey: o.imageKey, fileName: o.info.path.split(/[\\/]/).pop() ?? '', width: o.info.width, height: o.info.height }, settings.customTemplate),
-    );
-    ({ text, target } = await insertTexts(texts, editor));
+  if (keys.length > 0 && options.insert !== false) {
+    ({ text, target } = toClipboard ? await copyKeys(keys, configuredForm(fileUris[0])) : await insertKeys(keys, editor, undefined, fileUris[0]));
   }
-  void announce(outcomes, ok.length, cancelled, target, services);
+  void announce(outcomes, keys.length, cancelled, target, services, toClipboard && target === 'clipboard' ? keys : undefined);
   await recorded;
   return { outcomes, text, target, cancelled };
+}
+
+/** What the insert forms need of each uploaded image, in order. */
+export function keysOf(outcomes: readonly FileOutcome[]): TemplateVars[] {
+  return outcomes
+    .filter((o): o is Extract<FileOutcome, { ok: true }> => o.ok)
+    .map((o) => ({ imageKey: o.imageKey, fileName: o.info.path.split(/[\\/]/).pop() ?? '', width: o.info.width, height: o.info.height }));
 }
 
 /** Logs what the pipeline could not hand back as an outcome (the dedupe index failing: the upload still happens). */
@@ -154,23 +172,77 @@ function uploadWithProgress(fileUris: readonly vscode.Uri[], client: LarkClient,
   );
 }
 
+/** A form for one insert (Insert Key As…); without one, the insertTemplate setting for the document's language. */
+export interface InsertForm {
+  template: TemplateId;
+  customTemplate?: string;
+}
+
+function render(keys: readonly TemplateVars[], form: InsertForm): string[] {
+  return keys.map((k) => renderTemplate(form.template, k, form.customTemplate));
+}
+
+/** The configured form for `scope` (a document: its language's value). */
+function configuredForm(scope: vscode.ConfigurationScope | undefined): InsertForm {
+  const settings = readSettings(scope);
+  return { template: settings.insertTemplate, customTemplate: settings.customTemplate };
+}
+
+/** The keys in `form` to the clipboard, one per line. */
+export async function copyKeys(keys: readonly TemplateVars[], form: InsertForm): Promise<{ text: string; target: 'clipboard' }> {
+  const text = render(keys, form).join('\n');
+  await vscode.env.clipboard.writeText(text);
+  return { text, target: 'clipboard' };
+}
+
 /**
- * Several keys: one per cursor when the counts match, else all of them (one per line) at every
- * cursor, as VS Code's own paste does. No usable editor: the clipboard, and we say so.
+ * The keys at the editor's cursors in the form each place needs (core/insertContext): one key per
+ * cursor when the counts match, else all of them at every cursor, as VS Code's own paste does; in
+ * JSON the form only where it keeps the document valid, else the bare key (and we say why). No
+ * usable editor: the clipboard (`clipboardScope`: whose settings apply then).
  */
-export async function insertTexts(texts: readonly string[], editor: vscode.TextEditor | undefined): Promise<{ text: string; target: UploadSummary['target'] }> {
-  const joined = texts.join('\n');
+export async function insertKeys(
+  keys: readonly TemplateVars[],
+  editor: vscode.TextEditor | undefined,
+  form?: InsertForm,
+  clipboardScope?: vscode.Uri,
+): Promise<{ text: string; target: 'editor' | 'clipboard' }> {
   const usable = editor && !editor.document.isClosed && vscode.window.visibleTextEditors.includes(editor);
   if (usable) {
+    const { document } = editor;
+    const chosen = form ?? configuredForm(document);
     const selections = editor.selections;
-    const perCursor = texts.length > 1 && texts.length === selections.length;
-    const applied = await editor.edit((edit) => {
-      selections.forEach((selection, i) => edit.replace(selection, perCursor ? texts[i] : joined));
-    });
-    if (applied) return { text: joined, target: 'editor' };
+    const places = selections.map((s) => ({ start: document.offsetAt(s.start), end: document.offsetAt(s.end) }));
+    const plan = planInsertions({ text: document.getText(), languageId: document.languageId }, places, { template: render(keys, chosen), bare: keys.map((k) => k.imageKey) });
+    const applied = await editor.edit((edit) => plan.forEach((p, i) => edit.replace(selections[i], p.text)));
+    if (applied) {
+      if (plan.some((p) => p.reason === 'wouldBreakJson')) {
+        void vscode.window.showInformationMessage(
+          vscode.l10n.t('{0} would make the JSON invalid at the cursor, so only the image_key was inserted. Put the cursor where a value goes to insert the whole form.', formLabel(chosen.template)),
+        );
+      }
+      return { text: [...new Set(plan.map((p) => p.text))].join('\n'), target: 'editor' };
+    }
   }
-  await vscode.env.clipboard.writeText(joined);
-  return { text: joined, target: 'clipboard' };
+  return copyKeys(keys, form ?? configuredForm(editor?.document.uri ?? clipboardScope));
+}
+
+/** The insert forms as the user sees them (quick pick, messages). */
+export function formLabel(template: TemplateId): string {
+  switch (template) {
+    case 'raw':
+      return vscode.l10n.t('The image_key alone');
+    case 'imageMessage':
+      return vscode.l10n.t('Image message content JSON');
+    case 'postImg':
+      return vscode.l10n.t('Rich text (post) img element');
+    case 'cardImg':
+      return vscode.l10n.t('Card img element');
+    case 'cardMarkdown':
+      return vscode.l10n.t('Card markdown');
+    case 'custom':
+      return vscode.l10n.t('Custom template');
+  }
 }
 
 /** The file name of an outcome, for messages. */
@@ -184,27 +256,42 @@ const NAMED_FAILURES = 3;
 /**
  * The result of a gesture: one image names its file and key; several count what was uploaded
  * and what was reused (same bytes as an earlier upload); failures name the file and the reason
- * (the first few when there are several).
+ * (the first few when there are several). `offerInsert`: the keys of a gesture outside an editor
+ * (now on the clipboard): when a text editor is visible the notification offers Insert at Cursor,
+ * which inserts them, with the context rules, into the editor active when it is chosen.
  */
-export async function announce(outcomes: FileOutcome[], okCount: number, cancelled: boolean, target: UploadSummary['target'], services: UploadServices): Promise<void> {
+export async function announce(
+  outcomes: FileOutcome[],
+  okCount: number,
+  cancelled: boolean,
+  target: UploadSummary['target'],
+  services: UploadServices,
+  offerInsert?: readonly TemplateVars[],
+): Promise<void> {
   const failures = outcomes.filter((o): o is Extract<FileOutcome, { ok: false }> => !o.ok && o.code !== LocalCode.Cancelled);
-  const where = whereKeysWent(target, okCount);
+  const where = whereKeysWent(target, okCount, offerInsert !== undefined);
+  const insertAtCursor = vscode.l10n.t('Insert at Cursor');
+  const offered = offerInsert && offerInsert.length > 0 && vscode.window.visibleTextEditors.length > 0 ? [insertAtCursor] : [];
+  let choice: string | undefined;
   if (cancelled) {
-    void vscode.window.showWarningMessage(vscode.l10n.t('Upload cancelled: {0} of {1} images uploaded.', okCount, outcomes.length) + (where ? ' ' + where : ''));
-    return;
-  }
-  if (failures.length > 0) {
+    choice = await vscode.window.showWarningMessage(vscode.l10n.t('Upload cancelled: {0} of {1} images uploaded.', okCount, outcomes.length) + (where ? ' ' + where : ''), ...offered);
+  } else if (failures.length > 0) {
     const showProblems = vscode.l10n.t('Show Problems');
     const showLog = vscode.l10n.t('Show Log');
-    const choice = await vscode.window.showErrorMessage(failureText(failures, outcomes.length) + (okCount > 0 && where ? ' ' + where : ''), showProblems, showLog);
+    choice = await vscode.window.showErrorMessage(failureText(failures, outcomes.length) + (okCount > 0 && where ? ' ' + where : ''), ...offered, showProblems, showLog);
     if (choice === showProblems) void vscode.commands.executeCommand('workbench.actions.view.problems');
     if (choice === showLog) services.log.channel.show(true);
-    return;
+  } else {
+    choice = await vscode.window.showInformationMessage(successText(outcomes) + (where ? ' ' + where : ''), ...offered);
   }
-  void vscode.window.showInformationMessage(successText(outcomes) + (where ? ' ' + where : ''));
+  if (choice === insertAtCursor && offerInsert) {
+    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+    await insertKeys(offerInsert, editor);
+  }
 }
 
-function whereKeysWent(target: UploadSummary['target'], okCount: number): string {
+function whereKeysWent(target: UploadSummary['target'], okCount: number, byGesture: boolean): string {
+  if (target === 'clipboard' && byGesture) return okCount === 1 ? vscode.l10n.t('The key was copied to the clipboard.') : vscode.l10n.t('The keys were copied to the clipboard.');
   if (target === 'clipboard') return okCount === 1 ? vscode.l10n.t('No text editor was active: the key was copied to the clipboard.') : vscode.l10n.t('No text editor was active: the keys were copied to the clipboard.');
   if (target === 'editor') return okCount === 1 ? vscode.l10n.t('Key inserted at the cursor.') : vscode.l10n.t('Keys inserted at the cursor.');
   return '';
