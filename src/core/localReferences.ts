@@ -37,7 +37,7 @@ export interface ScanOptions {
 /** True when `file` is `root` or inside it (path-wise; case as given). */
 export function isInside(file: string, root: string): boolean {
   const rel = path.relative(root, file);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+  return rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 /** The reason a candidate is not an image file, or undefined when it is a file. */
@@ -71,8 +71,8 @@ export function scanLocalReferences(text: string, language: string, options: Sca
     return known.get(candidate);
   };
   for (const reference of findImageReferences(text, language)) {
+    // (findImageReferences already left out URLs and keys: every reference has a candidate)
     const candidates = localCandidates(reference, options.documentDir);
-    if (candidates.length === 0) continue; // a URL or key after all
     let reason: NotLocalReason | undefined;
     let image: string | undefined;
     for (const candidate of candidates) {

@@ -96,6 +96,13 @@ suite('core/localReferences', () => {
     assert.deepStrictEqual(r.notLocal.map((n) => n.reason), ['folder']);
   });
 
+  test('a path through a file (ENOTDIR) is missing; inside any one of several roots is not outside', () => {
+    const docs = path.join(dir, 'docs');
+    const r = scanLocalReferences('![a](img/chart.png/x.png) ![b](img/chart.png)', 'md', { documentDir: docs, roots: [outside, dir] });
+    assert.deepStrictEqual(r.notLocal.map((n) => [n.reference.ref, n.reason]), [['img/chart.png/x.png', 'missing']]);
+    assert.deepStrictEqual(r.local.map((l) => l.outside), [false]);
+  });
+
   test('a path named many times is looked at once per scan', () => {
     const looked: string[] = [];
     const r = scanLocalReferences('![a](a.png) ![b](a.png) ![c](./a.png) ![d](b.png) ![e](b.png)', 'md', {
@@ -117,5 +124,7 @@ suite('core/localReferences', () => {
     assert.strictEqual(isInside('/w/ab/b.png', '/w/a'), false);
     assert.strictEqual(isInside('/w/b.png', '/w/a'), false);
     assert.strictEqual(isInside('/w/a/..b/c.png', '/w/a'), true);
+    assert.strictEqual(isInside('/w', '/w/a'), false, 'the parent');
+    assert.strictEqual(isInside('/other/a.png', '/w'), false);
   });
 });
