@@ -252,7 +252,10 @@ suite('fit: bad input, safely', function () {
 
   test("frames count: an over-limit animated GIF is checked against the budget from sharp's header", async () => {
     const [w, h, frames] = [2100, 16, 20];
-    const gif = await sharp(Buffer.alloc(w * h * frames * 3, 90), { raw: { width: w, height: h * frames, channels: 3, pageHeight: h } }).gif().toBuffer();
+    // frames that differ (identical ones would be merged by the encoder)
+    const raw = Buffer.alloc(w * h * frames * 3);
+    for (let f = 0; f < frames; f++) raw.fill(f * 12, f * w * h * 3, (f + 1) * w * h * 3);
+    const gif = await sharp(raw, { raw: { width: w, height: h * frames, channels: 3, pageHeight: h } }).gif().toBuffer();
     const e = await rejection(fitImage({ bytes: gif }, { imageType: 'message', pixelBudget: w * h * 10 }));
     assert.strictEqual(e.code, 234039);
     assert.match(e.message, /2100×16 px × 20 frames .*refused before decoding/);
