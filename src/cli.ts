@@ -6,6 +6,7 @@ import { DedupeIndex, MemoryStore } from './core/dedupe';
 import { uploadFiles, type FileOutcome } from './core/uploadFiles';
 import { UploadError, fileApiHintFor, hintFor, isTokenError, redact, tokenRejectedText } from './core/larkErrors';
 import { filesBudgetKey, uploadAsFiles, type FileApiOutcome } from './core/fileUpload';
+import { uploadFilesWithFit, type FitFileOutcome } from './core/fitFiles';
 import { expandFolders, isFolder, walkImageFiles } from './core/collect';
 import { IMAGE_TYPES, LocalCode, type ImageType } from './core/types';
 import { certificateHint, proxyFetch } from './cliProxy';
@@ -37,6 +38,10 @@ Options:
   --concurrency N       parallel uploads (default 16)
   --as-file             upload through the files API instead (a file_key, for a message of msg_type
                         "file"); empty files and files over 30 MB are refused without a request
+  --fit                 an image over Lark's limits (10 MiB; 12000 px a side, GIF 2000, avatar 4096)
+                        or in a format Lark does not take (SVG, AVIF, HEIF) is converted locally,
+                        aspect ratio kept, metadata dropped, and its line says "fitted":true; an
+                        image within the limits is still uploaded byte-for-byte
   -h, --help            this text
 Exit status: 0 all uploaded, 1 some failed, 2 usage error.`;
 
@@ -51,6 +56,7 @@ const OPTIONS = {
   'image-type': { type: 'string' },
   concurrency: { type: 'string' },
   'as-file': { type: 'boolean' },
+  fit: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -66,13 +72,14 @@ function parse(argv: string[], env: NodeJS.ProcessEnv) {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency must be an integer from 1 to 64.');
   const asFile = values['as-file'] === true;
   const imageOnly = IMAGE_ONLY_OPTIONS.find((name) => (values as Record<string, unknown>)[name] !== undefined);
+  if (asFile && values.fit) throw new UsageError('--fit and --as-file do not go together: --as-file sends files unchanged through the files API.');
   if (asFile && imageOnly) throw new UsageError(`--as-file uploads through the files API, which has no image type: --${imageOnly} does not apply to it.`);
   if (positionals.length === 0) throw new UsageError('No files given.');
   let credentials: Credentials;
   if (env.LARK_APP_ID && env.LARK_APP_SECRET) credentials = { kind: 'app', appId: env.LARK_APP_ID, appSecret: env.LARK_APP_SECRET };
   else if (env.LARK_TENANT_ACCESS_TOKEN) credentials = { kind: 'token', token: env.LARK_TENANT_ACCESS_TOKEN };
   else throw new UsageError('No credentials: set LARK_APP_ID and LARK_APP_SECRET, or LARK_TENANT_ACCESS_TOKEN.');
-  return { help: false as const, files: positionals, imageType, asFile, concurrency, credentials, baseUrl: values['base-url'] ?? env.LARK_BASE_URL };
+  return { help: false as const, files: positionals, imageType, asFile, concurrency, credentials, baseUrl: values['base-url'] ?? env.LARK_BASE_URL, fit: values.fit === true };
 }
 
 export async function main(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
@@ -114,7 +121,8 @@ export async function main(argv: string[], io: Io, signal?: AbortSignal): Promis
   const flush = (): void => {
     while (printed < files.length && lines[printed] !== undefined) io.stdout(lines[printed++] as string);
   };
-  const outcomes = await uploadFiles(files, {
+  const upload = options.fit ? uploadFilesWithFit : uploadFiles;
+  const outcomes = await upload(files, {
     client,
     scheduler,
     imageType,
@@ -203,13 +211,15 @@ function hints(outcomes: readonly ({ ok: true } | { ok: false; code: number })[]
   return codes.map((code) => `hint (${code}): ${credentials.kind === 'token' && (isTokenError(code) || code === 99991661) ? tokenRejectedText(locale) : hintOf(code, locale)}`);
 }
 
-function toJson(o: FileOutcome, safe: (s: string) => string): Record<string, unknown> {
+function toJson(o: FitFileOutcome, safe: (s: string) => string): Record<string, unknown> {
   if (o.ok) {
     const out: Record<string, unknown> = { file: o.file, ok: true, imageKey: o.imageKey };
     if (o.logId) out.logId = safe(o.logId);
     out.width = o.info.width;
     out.height = o.info.height;
     if (o.deduped) out.reused = true;
+    if (o.fit) out.fitted = true;
+    if (o.fit?.firstFrameOnly) out.firstFrameOnly = true;
     return out;
   }
   const out: Record<string, unknown> = { file: o.file, ok: false, code: o.code, message: safe(o.message) };

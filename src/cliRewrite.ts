@@ -10,6 +10,7 @@ import { LarkClient, type Credentials } from './core/larkClient';
 import { DEFAULT_CONCURRENCY, UploadScheduler, rateLimiterFor } from './core/scheduler';
 import { DedupeIndex, MemoryStore } from './core/dedupe';
 import { uploadFiles, type FileOutcome } from './core/uploadFiles';
+import { uploadFilesWithFit } from './core/fitFiles';
 import { UploadError, redact } from './core/larkErrors';
 import { findImageReferences, resolveLocal, type ImageReference } from './core/references';
 import { rewriteReferences } from './core/rewrite';
@@ -17,7 +18,7 @@ import { IMAGE_TYPES, LocalCode, type ImageType } from './core/types';
 import { certificateHint, proxyFetch } from './cliProxy';
 import { UsageError, parseOptions } from './cliArgs';
 
-export const REWRITE_USAGE = `Usage: lark-image-upload rewrite [--base-url URL] [--image-type message|avatar] DOC...
+export const REWRITE_USAGE = `Usage: lark-image-upload rewrite [--base-url URL] [--image-type message|avatar] [--fit] DOC...
 
 Uploads every local image a document names by path and replaces the path, in place, by its
 image_key; alt text, titles and everything else stay byte-identical (line endings too).
@@ -32,6 +33,8 @@ in document order:
 A failed reference stays as written. A document is written (atomically) only when at least one
 reference succeeded; one with nothing to do is not touched and costs no request at all.
 
+--fit: an image over Lark's limits, or in a format Lark does not take (SVG, AVIF, HEIF), is
+converted locally first (as lark-image-upload --fit does); its line says "fitted":true.
 Credentials and --base-url: as for uploading (lark-image-upload --help).
 Exit status: 0 all replaced, 1 some failed, 2 usage error (no DOC, unsupported file type,
 unknown option).`;
@@ -51,6 +54,7 @@ interface Io {
 const OPTIONS = {
   'base-url': { type: 'string' },
   'image-type': { type: 'string' },
+  fit: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -69,7 +73,7 @@ function parse(argv: string[]) {
       throw new UsageError(`${doc}: not a document rewrite reads (it reads ${Object.keys(DOCUMENT_TYPES).join(', ')}).`);
     }
   }
-  return { help: false as const, docs: [...new Set(positionals)], imageType, baseUrl: values['base-url'] };
+  return { help: false as const, docs: [...new Set(positionals)], imageType, baseUrl: values['base-url'], fit: values.fit === true };
 }
 
 function credentialsFrom(env: NodeJS.ProcessEnv): Credentials {
@@ -190,7 +194,8 @@ export async function rewriteMain(argv: string[], io: Io, kit: RewriteKit, signa
     limiter: rateLimiterFor(client.scopeKey),
     onRetry: (_i, attempt, delayMs, err) => io.stderr(`  retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s after ${err.code}: ${safe(err.message)}`),
   });
-  const outcomes = await uploadFiles(images, {
+  const upload = options.fit ? uploadFilesWithFit : uploadFiles;
+  const outcomes = await upload(images, {
     client,
     scheduler,
     imageType: options.imageType,
@@ -210,7 +215,8 @@ export async function rewriteMain(argv: string[], io: Io, kit: RewriteKit, signa
       const head = { file: doc.file, ref: reference.ref, line: reference.line };
       if (o.ok) keys.set(reference.ref, o.imageKey);
       else failedCount++;
-      lines.push(JSON.stringify(o.ok ? { ...head, ok: true, imageKey: o.imageKey } : { ...head, ok: false, code: o.code, message: safe(o.message) }));
+      const fitted = o.ok && 'fit' in o && o.fit ? { fitted: true } : {};
+      lines.push(JSON.stringify(o.ok ? { ...head, ok: true, imageKey: o.imageKey, ...fitted } : { ...head, ok: false, code: o.code, message: safe(o.message) }));
     }
     if (keys.size > 0) {
       const { text, replaced } = rewriteReferences(doc.text, doc.local.map((l) => l.reference), keys);

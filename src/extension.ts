@@ -21,6 +21,8 @@ import { Switchable, testHooksFor, type TestHooks } from './vscode/testHooks';
 import { messageOf, reportHistoryFailure } from './vscode/record';
 import { LocalImages } from './vscode/localImages';
 import { ReferenceScanner } from './vscode/referenceScanner';
+import { fitImage, type FitInput, type FitResult } from './core/fit';
+import type { ImageType } from './core/types';
 
 /** What `activate()` returns: for other extensions and the integration tests. */
 export interface LarkImageUploadApi {
@@ -36,6 +38,8 @@ export interface LarkImageUploadApi {
   readonly hoverProvider: ImageKeyHoverProvider;
   /** Local image references in documents: their diagnostics, quick fixes and the upload-and-replace command. */
   readonly localImages: LocalImages;
+  /** Fits an image to Lark's limits (core/fit.ts; the codec loads on first use). */
+  fit(input: FitInput, options: { imageType: ImageType; signal?: AbortSignal }): Promise<FitResult>;
   /** Only when VS Code runs the extension's tests: lets them put faulty storage under it. */
   readonly testHooks?: TestHooks;
 }
@@ -89,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     uploadsDropController,
     hoverProvider: hover.hoverProvider,
     localImages,
+    fit: (input, options) => fitImage(input, options),
     testHooks: testHooksFor(context, stores),
   };
 }

@@ -5,6 +5,10 @@
 // src/referencesWorker.ts -> dist/referencesWorker.js (cjs, node20; a worker thread of the extension)
 // src/cli.ts       -> dist/cli.js        (cjs, node20, `#!/usr/bin/env node`, mode 755); skipped
 //                                         with a warning while src/cli.ts does not exist
+// sharp (the image codec for fitting, core/fit.ts) cannot be bundled (a native addon or a
+// WebAssembly module with worker threads): both bundles keep require('sharp'), and sharp with its
+// WebAssembly build and their runtime dependencies are copied to dist/node_modules/ (shipped in
+// the .vsix, see .vscodeignore). No native @img/sharp-<os>-<cpu> is copied: one .vsix for every OS.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -51,6 +55,54 @@ function removeStaleMap(outfile) {
   if (!dev) fs.rmSync(path.join(root, outfile + '.map'), { force: true });
 }
 
+/** Packages that fitting loads at run time; their runtime dependencies are followed. */
+const RUNTIME_PACKAGES = ['sharp', '@img/sharp-wasm32'];
+/** Not needed at run time: types, docs, sources, ES module twins of the CommonJS files we load. */
+const SKIP_FILE = /(\.d\.[cm]?ts|\.md|\.map|\.mjs|\.gyp|\.cc|\.h)$/i;
+const SKIP_DIR = new Set(['src', 'install', 'node_modules']);
+
+/** The folder of package `name` as Node would find it from `from` (walking up node_modules). */
+function findPackage(name, from) {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`[build] ${name} is not installed (needed from ${from})`);
+  }
+}
+
+function copyPackage(from, to) {
+  fs.mkdirSync(to, { recursive: true });
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const source = path.join(from, entry.name);
+    if (entry.isDirectory()) {
+      if (!SKIP_DIR.has(entry.name)) copyPackage(source, path.join(to, entry.name));
+    } else if (!SKIP_FILE.test(entry.name) || entry.name === 'package.json') {
+      fs.copyFileSync(source, path.join(to, entry.name));
+    }
+  }
+}
+
+/** Copies RUNTIME_PACKAGES and their dependencies (not the optional native builds) to dist/node_modules. */
+function vendorRuntimePackages() {
+  const out = path.join(root, 'dist', 'node_modules');
+  fs.rmSync(out, { recursive: true, force: true });
+  const seen = new Map();
+  const queue = RUNTIME_PACKAGES.map((name) => ({ name, from: root }));
+  while (queue.length > 0) {
+    const { name, from } = queue.shift();
+    const dir = findPackage(name, from);
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    if (seen.has(name)) {
+      if (seen.get(name) !== pkg.version) throw new Error(`[build] two versions of ${name} needed (${seen.get(name)}, ${pkg.version}): the flat copy cannot hold both`);
+      continue;
+    }
+    seen.set(name, pkg.version);
+    copyPackage(dir, path.join(out, name));
+    for (const dep of Object.keys(pkg.dependencies ?? {})) queue.push({ name: dep, from: dir });
+  }
+  return [...seen.keys()];
+}
+
 async function main() {
   const started = Date.now();
   const built = [];
@@ -59,7 +111,7 @@ async function main() {
     ...common,
     entryPoints: ['src/extension.ts'],
     outfile: 'dist/extension.js',
-    external: ['vscode'],
+    external: ['vscode', 'sharp'],
   });
   removeStaleMap('dist/extension.js');
   built.push('dist/extension.js');
@@ -79,6 +131,7 @@ async function main() {
       entryPoints: ['src/cli.ts'],
       outfile: 'dist/cli.js',
       banner: { js: '#!/usr/bin/env node' },
+      external: ['sharp'],
     });
     removeStaleMap('dist/cli.js');
     fs.chmodSync(path.join(root, 'dist/cli.js'), 0o755);
@@ -86,6 +139,9 @@ async function main() {
   } else {
     console.warn('[build] warning: src/cli.ts does not exist yet; dist/cli.js not built');
   }
+
+  const vendored = vendorRuntimePackages();
+  built.push(`dist/node_modules (${vendored.join(', ')})`);
 
   console.log(`[build] ${built.join(', ')} (${dev ? 'dev' : 'production'}) in ${Date.now() - started} ms`);
 }

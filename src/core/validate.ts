@@ -365,6 +365,26 @@ function limitFor(format: ImageFormat, imageType: ImageType): { side: number; wh
   return { side, what: FORMAT_NAMES[format] };
 }
 
+/** The largest width and height Lark takes for `format` as `imageType` (for fitting: core/fit.ts). */
+export function sideLimit(format: ImageFormat, imageType: ImageType): number {
+  return limitFor(format, imageType).side;
+}
+
+/**
+ * Format and size as the header declares them, without any limit applied: what fitting checks
+ * its pixel budget against before anything is decoded. undefined when validation cannot read a
+ * size (a format it does not know, or a corrupt header).
+ */
+export function imageHeader(bytes: Uint8Array): { format: ImageFormat; width: number; height: number } | undefined {
+  const a = analyze(new MemoryView(bytes));
+  return a.ok ? { format: a.format, width: a.width, height: a.height } : undefined;
+}
+
+/** "JPEG", "PNG", … for messages. */
+export function formatName(format: ImageFormat): string {
+  return FORMAT_NAMES[format];
+}
+
 const n = (x: number) => x.toLocaleString('en-US');
 
 function checkSize(size: number): { code: number; message: string } | undefined {

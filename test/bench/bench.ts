@@ -36,6 +36,7 @@ import { padPng } from '../fixtures/generate';
 import { sdkClient, sdkUpload } from './sdk';
 import { RemoteServer } from './serverProcess';
 import { benchDocuments } from './documents';
+import { benchFit, fitTable } from './fitBench';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..'); // out/test/bench -> repo root
 const N = 200;
@@ -466,6 +467,12 @@ async function main(): Promise<void> {
     const bundle = await benchBundle(flag('--skip-package'));
     log(`bundle: extension.js ${bundle.extensionJsBytes} B, vsix ${bundle.vsixBytes} B${bundle.packageError ? ' — ' + bundle.packageError : ''}`);
 
+    let fit: Awaited<ReturnType<typeof benchFit>> | undefined;
+    if (!flag('--skip-fit')) {
+      log('fit: fitting images to the limits, WebAssembly and native sharp, child processes …');
+      fit = await benchFit(tmp, log);
+    }
+
     let activation: Awaited<ReturnType<typeof benchActivation>> | { skipped: true } = { skipped: true };
     if (!flag('--skip-activation')) {
       log('activation: real VS Code (code-server + headless chromium) …');
@@ -576,6 +583,7 @@ async function main(): Promise<void> {
     const table = ['| metric | ours | SDK | target | met? |', '|---|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
     const totalSeconds = round((performance.now() - started) / 1000, 1);
     process.stdout.write(`\n${table}\n\n`);
+    if (fit) process.stdout.write(`${fitTable(fit)}\n\n`);
     process.stdout.write(
       `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memGB} GB, ${machine.platform}, Node ${machine.node}. ` +
         `Load average at start / end: ${machine.loadAvgAtStart.join(' ')} / ${os.loadavg().map((x) => round(x, 2)).join(' ')}. ` +
@@ -595,6 +603,7 @@ async function main(): Promise<void> {
         documents,
         memory: { files: MEM_FILES, fileBytes: MEM_BYTES, concurrency: MEM_CONCURRENCY, unit: 'MB = 1,000,000 bytes', ours: memOurs, oursLive: memOursLive, sdk: memSdk },
         bundle,
+        fit,
         activation,
         targets,
         totalSeconds,

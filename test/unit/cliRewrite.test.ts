@@ -186,8 +186,9 @@ suite('CLI rewrite (dist/cli.js) against the stand-in server', () => {
     assert.strictEqual(typo.code, 2);
     assert.match(typo.stderr, /unknown option --bse-url; did you mean --base-url\?/);
     assert.match(typo.stderr, /Usage: lark-image-upload rewrite/);
-    const fit = await runCli(['rewrite', '--fit', doc], env);
-    assert.strictEqual(fit.code, 2, 'no --fit yet');
+    // rewrite --fit is wired now (test/unit/fitCli.test.ts); an option of the upload command only is still refused
+    const fit = await runCli(['rewrite', '--as-file', doc], env);
+    assert.strictEqual(fit.code, 2, 'rewrite takes no --as-file');
     const type = await runCli(['rewrite', '--image-type', 'banner', doc], env);
     assert.strictEqual(type.code, 2);
     for (const run of [noDoc, unsupported, typo, fit, type]) assert.strictEqual(run.stdout, '');

@@ -1,7 +1,7 @@
 // The .vsix stays clean and is ready for the marketplaces: `vsce ls --no-dependencies` (what
 // `npm run package` would put in the package, governed by .vscodeignore) lists the bundle, the
-// manifest, the icon and the README's pictures, and no sources, tests, compiled tests,
-// node_modules or source maps; the manifest carries the marketplace fields; `npm run package`'s
+// manifest, the icon and the README's pictures, sharp with its WebAssembly build (no native
+// build), and no sources, tests, compiled tests, node_modules or source maps; the manifest carries the marketplace fields; `npm run package`'s
 // vsce command packages without a prompt (no stdin, as in CI). Needs dist/extension.js (`npm test`
 // builds first).
 import * as assert from 'assert';
@@ -68,9 +68,37 @@ suite('packaging (vsce ls)', function () {
         /\.ts$/.test(f) ||
         /\.map$/.test(f) ||
         /\.vsix$/.test(f) ||
-        /\.m?js$/.test(f) && f !== 'dist/extension.js' && f !== 'dist/referencesWorker.js',
+        /\.m?js$/.test(f) && f !== 'dist/extension.js' && f !== 'dist/referencesWorker.js' && !f.startsWith('dist/node_modules/'),
     );
     assert.deepStrictEqual(bad, [], `files that must not be packaged:\n${bad.join('\n')}`);
+  });
+
+  test('ships sharp with its WebAssembly build, and no native build (one .vsix for every OS)', () => {
+    for (const f of ['dist/node_modules/sharp/package.json', 'dist/node_modules/@img/sharp-wasm32/package.json']) {
+      assert.ok(files.includes(f), `${f} is not in the package`);
+    }
+    assert.ok(files.some((f) => /^dist\/node_modules\/@img\/sharp-wasm32\/lib\/.*\.wasm$/.test(f)), 'the WebAssembly module of @img/sharp-wasm32 is not in the package');
+    const native = files.filter((f) => /\.(node|so(\.\d+)*|dylib|dll)$/.test(f) || /\/@img\/sharp-(?!wasm32\/)/.test(f));
+    assert.deepStrictEqual(native, [], `native (per-platform) files in the package:\n${native.join('\n')}`);
+  });
+
+  test('the packaged sharp loads on its own and runs its WebAssembly build', function () {
+    this.timeout(30000);
+    // the packaged files alone, away from this checkout's node_modules (which has a native build)
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lark-vsix-files-'));
+    try {
+      for (const f of files.filter((f) => f.startsWith('dist/'))) {
+        fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true });
+        fs.copyFileSync(path.join(ROOT, f), path.join(tmp, f));
+      }
+      const script = "const s=require('./dist/node_modules/sharp');s({create:{width:8,height:4,channels:3,background:'#3370ff'}}).png().toBuffer().then(b=>console.log(JSON.stringify({wasm:'emscripten' in s.versions,png:b.length})))";
+      const out = execFileSync(process.execPath, ['-e', script], { cwd: tmp, encoding: 'utf8', timeout: 25000 });
+      const result = JSON.parse(out.trim()) as { wasm: boolean; png: number };
+      assert.strictEqual(result.wasm, true, 'sharp did not load its WebAssembly build');
+      assert.ok(result.png > 0, 'no PNG encoded');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   test('ships every picture the README links to, at the linked path', () => {

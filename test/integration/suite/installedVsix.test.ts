@@ -10,6 +10,8 @@ import { Command } from '../../../src/constants';
 import { pngSize, relativePictures } from '../../support/readmePictures';
 import { startLarkServer, type LarkServer } from '../../larkServer/server';
 import { EXTENSION_ID, waitFor } from './helpers';
+import { gradientPng, pngDimensions } from '../../support/pngMaker';
+import type { LarkImageUploadApi } from '../../../src/extension';
 
 interface Manifest {
   version: string;
@@ -71,6 +73,15 @@ suite('Installed from the .vsix into a clean profile (real VS Code)', () => {
     assert.ok(pictures.length > 0, 'the installed README links no pictures');
     const missing = pictures.filter((p) => !fs.existsSync(path.join(ext.extensionPath, p)));
     assert.deepStrictEqual(missing, [], 'README pictures missing from the installed extension');
+  });
+
+  test('fits an over-limit image with the packaged WebAssembly build of sharp (the shipped files are complete)', async function () {
+    this.timeout(60000);
+    const api = (await ext.activate()) as LarkImageUploadApi;
+    const r = await api.fit({ bytes: gradientPng(12500, 50) }, { imageType: 'message' });
+    assert.deepStrictEqual([r.fitted, r.format, r.width, r.height], [true, 'png', 12000, 48]);
+    assert.deepStrictEqual(pngDimensions(r.bytes), { width: 12000, height: 48 });
+    assert.strictEqual(r.engine, 'wasm');
   });
 
   suite('against the stand-in Lark server', () => {
