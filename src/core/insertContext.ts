@@ -45,7 +45,7 @@ export function isJsonLanguage(languageId: string): boolean {
  * (multi-cursor), else all the keys at every place.
  */
 export function textsPerPlace(texts: readonly string[], placeCount: number): (readonly string[])[] {
-  const perPlace = texts.length > 1 && texts.length === placeCount;
+  const perPlace = texts.length === placeCount; // (one key, one place: the same either way)
   return Array.from({ length: placeCount }, (_, i) => (perPlace ? [texts[i]] : texts));
 }
 
@@ -64,17 +64,22 @@ function planJson(doc: InsertDocument, place: Place, templates: readonly string[
   const at = { start: place.start, end: place.end };
   if (insideJsonString(doc.text, place)) {
     // a raw line break is not allowed in a JSON string: several keys are separated by a space
-    return { ...at, text: bares.join(' '), form: 'bare', reason: templates.join('\n') === bares.join(' ') ? undefined : 'insideJsonString' };
+    // (no reason when the configured form is the bare key: nothing was held back)
+    return { ...at, text: bares.join(' '), form: 'bare', reason: isBare(templates, bares) ? undefined : 'insideJsonString' };
   }
   // several values at one place: as array items first (valid between `[` and `]`), then one per line
-  const tries = templates.length > 1 ? [templates.join(',\n'), templates.join('\n')] : [templates.join('\n')];
+  const tries = [...new Set([templates.join(',\n'), templates.join('\n')])];
   for (const text of tries) {
     if (jsonErrorCount(splice(doc.text, place, text), doc.languageId) <= errorsBefore) return { ...at, text, form: 'template' };
   }
   const bare = bares.join('\n');
   // the configured form is the bare key already: nothing better to offer, nothing to say
-  if (bare === templates.join('\n')) return { ...at, text: bare, form: 'template' };
+  if (isBare(templates, bares)) return { ...at, text: bare, form: 'template' };
   return { ...at, text: bare, form: 'bare', reason: 'wouldBreakJson' };
+}
+
+function isBare(templates: readonly string[], bares: readonly string[]): boolean {
+  return templates.every((t, i) => t === bares[i]);
 }
 
 function splice(text: string, place: Place, insert: string): string {
@@ -94,19 +99,16 @@ export function jsonErrorCount(text: string, languageId: string): number {
  * opening quote and before its closing quote (an unterminated string runs to the end of its line).
  */
 export function insideJsonString(text: string, place: Place): boolean {
-  const scanner = createScanner(text, false);
+  // (comments and whitespace are skipped: a cursor in them is in no string)
+  // Stryker disable next-line BooleanLiteral: equivalent — a trivia token never holds the cursor "inside a string" either
+  const scanner = createScanner(text, true);
   for (let kind = scanner.scan(); kind !== SyntaxKind.EOF; kind = scanner.scan()) {
     const start = scanner.getTokenOffset();
-    if (start >= place.start) return false;
+    if (start >= place.start) return false; // this token and all later ones begin at or after the cursor
+    if (kind !== SyntaxKind.StringLiteral) continue;
     const end = start + scanner.getTokenLength();
-    if (kind !== SyntaxKind.StringLiteral) {
-      if (end > place.start) return false;
-      continue;
-    }
-    const terminated = scanner.getTokenError() !== ScanError.UnexpectedEndOfString;
-    const innerEnd = terminated ? end - 1 : end;
-    if (place.start > start && place.end <= innerEnd) return true;
-    if (end > place.start) return false;
+    const innerEnd = scanner.getTokenError() === ScanError.UnexpectedEndOfString ? end : end - 1;
+    if (place.end <= innerEnd) return true;
   }
   return false;
 }

@@ -163,6 +163,39 @@ suite('core/insertContext', () => {
     assert.ok(result.startsWith(`{"a": "${K1}", "b": {"image_key":"${K2}"}, "c": {}img_v2_third}`));
   });
 
+  test('the exact texts: keys as array items are one per line after a comma; keys where the form breaks the JSON one per line', () => {
+    const items = plan('[|]', 'json', candidates('postImg', [K1, K2])).insertions[0];
+    assert.strictEqual(items.text, `{"tag":"img","image_key":"${K1}"},\n{"tag":"img","image_key":"${K2}"}`);
+    const broken = plan('{"a": {}|}', 'json', candidates('postImg', [K1, K2])).insertions[0];
+    assert.deepStrictEqual([broken.text, broken.form, broken.reason], [`${K1}\n${K2}`, 'bare', 'wouldBreakJson']);
+    // raw (the bare key is the form): several keys where nothing fits, no reason either
+    const raw = plan('{"a": {}|}', 'json', candidates('raw', [K1, K2])).insertions[0];
+    assert.deepStrictEqual([raw.text, raw.form, raw.reason], [`${K1}\n${K2}`, 'template', undefined]);
+  });
+
+  test('inside a string with the raw form: the keys, no reason (one key or several)', () => {
+    const one = plan('{"a": "|"}', 'json', candidates('raw')).insertions[0];
+    assert.deepStrictEqual([one.text, one.reason], [K1, undefined]);
+    const two = plan('{"a": "|"}', 'json', candidates('raw', [K1, K2])).insertions[0];
+    assert.deepStrictEqual([two.text, two.reason], [`${K1} ${K2}`, undefined]);
+  });
+
+  test('a cursor before a string (in whitespace, a comment, or at its opening quote) is not inside it', () => {
+    assert.strictEqual(insideJsonString('{ "a": "b" }', { start: 1, end: 1 }), false, 'whitespace before the property');
+    assert.strictEqual(insideJsonString('{ "a": "b" }', { start: 2, end: 5 }), false, 'a selection starting at the opening quote');
+    assert.strictEqual(insideJsonString('{ /* "x" */ "a": 1 }', { start: 5, end: 5 }), false, 'inside a comment');
+    assert.strictEqual(insideJsonString('[1, "ab"]', { start: 1, end: 1 }), false, 'inside a number token');
+    assert.strictEqual(insideJsonString('"ab"', { start: 3, end: 3 }), true, 'just before the closing quote');
+    assert.strictEqual(insideJsonString('"ab"', { start: 1, end: 4 }), false, 'a selection taking the closing quote');
+  });
+
+  test('jsonErrorCount: comments and trailing commas are errors in json, not in jsonc; an empty document is none', () => {
+    assert.deepStrictEqual([jsonErrorCount('// c\n{}', 'json'), jsonErrorCount('// c\n{}', 'jsonc')], [1, 0]);
+    assert.ok(jsonErrorCount('{"a": 1,}', 'json') > 0, 'a trailing comma is an error in json');
+    assert.strictEqual(jsonErrorCount('{"a": 1,}', 'jsonc'), 0);
+    assert.deepStrictEqual([jsonErrorCount('', 'json'), jsonErrorCount('  \n', 'jsonc')], [0, 0]);
+  });
+
   test('more cursors than keys: every key at every cursor', () => {
     assert.deepStrictEqual(textsPerPlace(['a', 'b'], 3), [['a', 'b'], ['a', 'b'], ['a', 'b']]);
     assert.deepStrictEqual(textsPerPlace(['a', 'b'], 2), [['a'], ['b']]);
