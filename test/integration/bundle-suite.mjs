@@ -54,8 +54,9 @@ await esbuild.build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // the extension host provides `vscode`; mocha (suite/tdd globals) is index.js's
-  external: ['vscode', 'mocha'],
+  // the extension host provides `vscode`; mocha (suite/tdd globals) is index.js's; sharp (the
+  // stand-in server converts TIFF downloads with it) loads its binary at run time: not bundlable
+  external: ['vscode', 'mocha', 'sharp'],
   sourcemap: true,
   logLevel: 'warning',
   plugins: [importMetaUrlOfItsFile],
