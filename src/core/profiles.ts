@@ -297,7 +297,7 @@ export class ProfileStore {
     });
   }
 
-  /** New credentials for an existing profile (signing in again): secret first, then the profile. */
+  /** New credentials for an existing profile (signing in again), which becomes active: secret first, then the profile. */
   setCredentials(id: string, credentials: NewCredentials): Promise<Profile> {
     return this.mutate(async (state) => {
       const profile = state.profiles.find((p) => p.id === id);
@@ -307,17 +307,22 @@ export class ProfileStore {
       if (credentials.kind === 'app') profile.appId = credentials.appId.trim();
       else delete profile.appId;
       delete profile.signedOut;
+      state.activeId = id;
       return { state, result: { ...profile } };
     });
   }
 
-  /** Removes the profile's secret; the profile stays (signed out) with its history. */
+  /**
+   * Removes the profile's secret; the profile stays (signed out) with its history. Signing out of
+   * the active profile leaves none active (signed out), rather than switching apps unasked.
+   */
   signOut(id: string): Promise<Profile | undefined> {
     return this.mutate(async (state) => {
       const profile = state.profiles.find((p) => p.id === id);
       if (!profile) return { result: undefined };
       await this.secrets.delete(secretKeyFor(id));
       profile.signedOut = true;
+      if (state.activeId === id) state.activeId = undefined;
       return { state, result: { ...profile } };
     });
   }

@@ -158,9 +158,11 @@ suite('core/profiles: the list, names and secrets', () => {
     assert.strictEqual((await store.credentials(a.id))?.kind, 'app');
     await store.signOut(a.id);
     assert.strictEqual(store.get(a.id)?.signedOut, true);
+    assert.strictEqual(store.activeId, undefined, 'signing out of the active profile leaves none active');
     assert.strictEqual(await store.credentials(a.id), undefined);
     const back = await store.setCredentials(a.id, { kind: 'token', token: 't-1' });
     assert.deepStrictEqual([back.kind, back.appId, back.signedOut], ['token', undefined, undefined]);
+    assert.strictEqual(store.activeId, a.id, 'signing in again makes it active');
   });
 
   test('a failed list write leaves the list as it was and fires no change', async () => {
