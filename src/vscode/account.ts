@@ -226,7 +226,8 @@ async function setToken(arg: unknown, services: AccountServices): Promise<boolea
 async function signOut(arg: unknown, services: AccountServices): Promise<boolean> {
   const { session, profiles, log } = services;
   const named = stringArg(arg, 'profile');
-  const profile = named !== undefined ? profiles.store.findByName(named) : profiles.profile();
+  let profile = named !== undefined ? profiles.store.findByName(named) : profiles.profile();
+  if (!profile && named === undefined && wantsConfirmation(arg)) profile = await pickSignedInProfile(profiles);
   let stored;
   try {
     stored = profile ? await profiles.credentialsOf(profile.id) : undefined;
@@ -255,4 +256,15 @@ async function signOut(arg: unknown, services: AccountServices): Promise<boolean
   log.info(`Signed out. Profile "${profile.name}".`);
   void vscode.window.showInformationMessage(vscode.l10n.t('Signed out of Lark (profile "{0}").', profile.name));
   return true;
+}
+
+/** None in use: which of the profiles that still have credentials to sign out of (undefined: none, or cancelled). */
+async function pickSignedInProfile(profiles: ProfileCredentials): Promise<Profile | undefined> {
+  const candidates = profiles.store.list().filter((p) => !p.signedOut);
+  if (candidates.length === 0) return undefined;
+  const picked = await vscode.window.showQuickPick(
+    candidates.map((p) => ({ label: p.name, description: p.appId ?? vscode.l10n.t('tenant token'), profile: p })),
+    { title: vscode.l10n.t('Sign Out of Profile'), ignoreFocusOut: true },
+  );
+  return picked?.profile;
 }

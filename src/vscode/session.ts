@@ -40,7 +40,8 @@ export class LarkSession implements vscode.Disposable {
   private lastBaseUrl: string;
   /** Secrets typed in this window (e.g. a rejected App Secret): masked in the log too. */
   private readonly typedSecrets = new Set<string>();
-  private storedSecrets: string[] = [];
+  /** Every stored secret seen in this window: switching profiles must not unmask the previous one (an upload may still be running with it). */
+  private readonly storedSecrets = new Set<string>();
   /** savedAt of the static token we already warned about (once per token). */
   private warnedTokenSavedAt: number | undefined;
 
@@ -117,7 +118,7 @@ export class LarkSession implements vscode.Disposable {
   }
 
   private updateMask(c: StoredCredentials | undefined): void {
-    this.storedSecrets = secretsOf(c);
+    for (const secret of secretsOf(c)) this.storedSecrets.add(secret);
     this.pushMask();
   }
 
