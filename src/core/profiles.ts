@@ -112,6 +112,25 @@ export function uniqueName(base: string, profiles: readonly Profile[]): string {
   }
 }
 
+/** The secret store (the OS keychain) failed; `cause` is what it threw. Other failures (the profile list's store) are not this. */
+export class SecretStoreError extends Error {
+  constructor(
+    readonly operation: 'read' | 'save' | 'delete',
+    cause: unknown,
+  ) {
+    super(`The secret store could not ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'SecretStoreError';
+  }
+}
+
+async function secretCall<T>(operation: SecretStoreError['operation'], run: () => Thenable<T> | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw new SecretStoreError(operation, e);
+  }
+}
+
 export class ProfileNameError extends Error {
   constructor(
     readonly problem: NameProblem,
@@ -265,7 +284,7 @@ export class ProfileStore {
 
   /** The profile's credentials; undefined when none are stored or they are unusable. Rejects when the secret store fails. */
   async credentials(id: string): Promise<StoredCredentials | undefined> {
-    return parseStoredCredentials(await this.secrets.get(secretKeyFor(id)));
+    return parseStoredCredentials(await secretCall('read', () => this.secrets.get(secretKeyFor(id))));
   }
 
   /** The same app (or, for tokens, nothing: every token profile is its own) at the same origin. */
@@ -320,7 +339,7 @@ export class ProfileStore {
     return this.mutate(async (state) => {
       const profile = state.profiles.find((p) => p.id === id);
       if (!profile) return { result: undefined };
-      await this.secrets.delete(secretKeyFor(id));
+      await secretCall('delete', () => this.secrets.delete(secretKeyFor(id)));
       profile.signedOut = true;
       if (state.activeId === id) state.activeId = undefined;
       return { state, result: { ...profile } };
@@ -352,7 +371,7 @@ export class ProfileStore {
         state,
         result: { removed, active: state.profiles.find((p) => p.id === state.activeId) },
         // after the list is written: an interruption leaves an unused secret, not a profile without one
-        after: () => this.secrets.delete(secretKeyFor(id)),
+        after: () => secretCall('delete', () => this.secrets.delete(secretKeyFor(id))),
       };
     });
   }
@@ -382,7 +401,7 @@ export class ProfileStore {
       credentials.kind === 'app'
         ? { kind: 'app', appId: credentials.appId.trim(), appSecret: credentials.appSecret.trim(), savedAt: this.now() }
         : { kind: 'token', token: credentials.token.trim(), savedAt: this.now() };
-    await this.secrets.store(secretKeyFor(id), JSON.stringify(value));
+    await secretCall('save', () => this.secrets.store(secretKeyFor(id), JSON.stringify(value)));
   }
 
   /** Serialized read-modify-write from what the state store holds now. */

@@ -52,10 +52,10 @@ async function syncSignedInContext(profiles: ProfileCredentials): Promise<void> 
 }
 
 /** Runs a keychain write; a KeychainError is shown (the store logged it) and yields undefined. */
-async function saved<T>(operation: 'save' | 'delete', write: () => Promise<T>, services: AccountServices): Promise<T | undefined> {
+async function saved<T>(write: () => Promise<T>, services: AccountServices): Promise<T | undefined> {
   let result: T;
   try {
-    result = await services.profiles.write(operation, write);
+    result = await services.profiles.write(write);
   } catch (e) {
     if (e instanceof KeychainError) {
       services.session.showKeychainFailure(e);
@@ -65,7 +65,11 @@ async function saved<T>(operation: 'save' | 'delete', write: () => Promise<T>, s
       void vscode.window.showErrorMessage(profileNameProblemText(e.problem, e.profileName));
       return undefined;
     }
-    throw e;
+    // the profile list (globalState) could not be written: nothing changed
+    const reason = services.log.mask(e instanceof Error ? e.message : String(e));
+    services.log.error(`could not save the profile: ${reason}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Could not save the Lark profile: {0}', reason));
+    return undefined;
   }
   await syncSignedInContext(services.profiles);
   return result;
@@ -136,7 +140,6 @@ async function saveAppCredentials(arg: unknown, again: Profile | undefined, serv
     if (name === undefined) return false;
   }
   const profile = await saved(
-    'save',
     async () => {
       const result = existing ? await profiles.store.setCredentials(existing.id, credentials) : await profiles.store.add({ name, origin: baseUrl, credentials });
       await profiles.use(result.id);
@@ -199,7 +202,6 @@ async function setToken(arg: unknown, services: AccountServices): Promise<boolea
   if (baseUrl === undefined) return false;
   const credentials = { kind: 'token' as const, token };
   const profile = await saved(
-    'save',
     async () => {
       const result = reuse ? await profiles.store.setCredentials(reuse.id, credentials) : await profiles.store.add({ name: stringArg(arg, 'name'), origin: baseUrl, credentials });
       await profiles.use(result.id);
@@ -251,7 +253,7 @@ async function signOut(arg: unknown, services: AccountServices): Promise<boolean
     );
     if (choice !== signOutLabel) return false;
   }
-  if ((await saved('delete', async () => (await profiles.store.signOut(profile.id)) ?? profile, services)) === undefined) return false;
+  if ((await saved(async () => (await profiles.store.signOut(profile.id)) ?? profile, services)) === undefined) return false;
   await clearPreviews(services.previews, log);
   log.info(`Signed out. Profile "${profile.name}".`);
   void vscode.window.showInformationMessage(vscode.l10n.t('Signed out of Lark (profile "{0}").', profile.name));

@@ -3,7 +3,7 @@
 // layout (CredentialStore, still read once to migrate it).
 import * as vscode from 'vscode';
 import { CONFIG_SECTION, SecretKey, Setting } from '../constants';
-import { chooseProfile, parseStoredCredentials, profileIdOfSecretKey, type Profile, type ProfileChoice, type ProfileStore, type StoredCredentials } from '../core/profiles';
+import { SecretStoreError, chooseProfile, parseStoredCredentials, profileIdOfSecretKey, type Profile, type ProfileChoice, type ProfileStore, type StoredCredentials } from '../core/profiles';
 
 export type { StoredCredentials } from '../core/profiles';
 
@@ -226,20 +226,21 @@ export class ProfileCredentials implements CredentialSource, vscode.Disposable {
       this.toldReadFailure = undefined;
       return stored;
     } catch (e) {
-      const error = new KeychainError('read', e);
+      if (!(e instanceof SecretStoreError)) throw e;
+      const error = new KeychainError('read', e.cause);
       if (error.message !== this.toldReadFailure) this.onError(error);
       this.toldReadFailure = error.message;
       throw error;
     }
   }
 
-  /** Runs a store write that touches the keychain; its failure becomes a KeychainError (told). */
-  async write<T>(operation: 'save' | 'delete', run: () => Promise<T>): Promise<T> {
+  /** Runs a profile store write; a keychain failure in it becomes a KeychainError (told), anything else is rethrown. */
+  async write<T>(run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (e) {
-      if (e instanceof Error && (e.name === 'ProfileNameError' || e.name === 'UploadError')) throw e;
-      const error = new KeychainError(operation, e);
+      if (!(e instanceof SecretStoreError) || e.operation === 'read') throw e;
+      const error = new KeychainError(e.operation, e.cause);
       this.onError(error);
       throw error;
     }

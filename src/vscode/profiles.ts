@@ -115,7 +115,7 @@ async function removeProfile(arg: unknown, services: ProfileServices): Promise<b
   }
   let active: Profile | undefined;
   try {
-    ({ active } = await profiles.write('delete', () => profiles.store.remove(target.id)));
+    ({ active } = await profiles.write(() => profiles.store.remove(target.id)));
   } catch (e) {
     if (!(e instanceof KeychainError)) throw e;
     session.showKeychainFailure(e);

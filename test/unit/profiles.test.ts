@@ -4,6 +4,7 @@ import * as assert from 'assert';
 import {
   LEGACY_PROFILE_ID,
   ProfileNameError,
+  SecretStoreError,
   ProfileStore,
   appIdOf,
   chooseProfile,
@@ -176,6 +177,23 @@ suite('core/profiles: the list, names and secrets', () => {
     assert.strictEqual(fired, 0);
     await store.rename('p1', 'New');
     assert.strictEqual(fired, 1);
+  });
+
+  test('a failing keychain is a SecretStoreError naming the operation; a failing list store is not', async () => {
+    const { state, secrets, store } = fixture();
+    const a = await store.add({ origin: LARK, credentials: app('cli_a') });
+    const locked = () => Promise.reject(new Error('keychain locked'));
+    const real = { get: secrets.get, store: secrets.store, delete: secrets.delete };
+    Object.assign(secrets, { get: locked, store: locked, delete: locked });
+    await assert.rejects(store.credentials(a.id), (e: unknown) => e instanceof SecretStoreError && e.operation === 'read' && (e.cause as Error).message === 'keychain locked');
+    await assert.rejects(store.setCredentials(a.id, app('cli_a', 'new')), (e: unknown) => e instanceof SecretStoreError && e.operation === 'save');
+    await assert.rejects(store.signOut(a.id), (e: unknown) => e instanceof SecretStoreError && e.operation === 'delete');
+    await assert.rejects(store.add({ origin: FEISHU, credentials: app('cli_b') }), SecretStoreError);
+    assert.deepStrictEqual(store.list().map((p) => p.id), [a.id], 'a profile whose secret could not be saved is not added');
+    assert.strictEqual(store.get(a.id)?.signedOut, undefined, 'a failed sign-out changes nothing');
+    Object.assign(secrets, real);
+    state.failNext = true;
+    await assert.rejects(store.rename(a.id, 'B'), (e: unknown) => !(e instanceof SecretStoreError));
   });
 
   test('appIdOf: the App ID, or for a static token an id derived from the profile (never the token)', () => {
