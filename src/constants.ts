@@ -26,6 +26,13 @@ export const Command = {
   PreviewImage: 'larkImageUpload.previewImage',
   // documents: local image references (quick fixes, source action, palette)
   UploadLocalImages: 'larkImageUpload.uploadLocalImages',
+  // profiles
+  AddProfile: 'larkImageUpload.addProfile',
+  SwitchProfile: 'larkImageUpload.switchProfile',
+  RenameProfile: 'larkImageUpload.renameProfile',
+  RemoveProfile: 'larkImageUpload.removeProfile',
+  ShowAllProfilesUploads: 'larkImageUpload.showAllProfilesUploads',
+  ShowActiveProfileUploads: 'larkImageUpload.showActiveProfileUploads',
 } as const;
 
 export const VIEW_CONTAINER_ID = 'larkImageUpload';
@@ -35,12 +42,14 @@ export const STATUS_BAR_ITEM_ID = 'larkImageUpload.status';
 export const ContextKey = {
   SignedIn: 'larkImageUpload.signedIn',
   HasUploads: 'larkImageUpload.hasUploads',
+  UploadsShowAll: 'larkImageUpload.uploadsShowAll',
 } as const;
 
 /** contextValue of uploads-view items (menus key on it with `viewItem == ...`). */
 export const ViewItem = {
   Uploaded: 'upload.ok',
   Failed: 'upload.failed',
+  ProfileGroup: 'upload.profileGroup',
 } as const;
 
 export const CONFIG_SECTION = 'larkImageUpload';
@@ -54,6 +63,7 @@ export const Setting = {
   Concurrency: 'concurrency',
   PasteDropLanguages: 'pasteDrop.languages',
   LocalImageDiagnostics: 'localImageDiagnostics',
+  Profile: 'profile',
 } as const;
 
 export const SecretKey = {
@@ -63,6 +73,9 @@ export const SecretKey = {
 export const StateKey = {
   History: 'larkImageUpload.history.v1',
   DedupeIndex: 'larkImageUpload.dedupe.v1',
+  Profiles: 'larkImageUpload.profiles.v1',
+  /** Uploads view: all profiles grouped (true) or the active profile's uploads only. */
+  UploadsShowAll: 'larkImageUpload.uploads.showAll',
 } as const;
 
 export const OUTPUT_CHANNEL_NAME = 'Lark Image Upload';

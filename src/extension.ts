@@ -5,7 +5,10 @@ import { UploadHistory } from './core/history';
 import { PreviewFolder } from './core/previewFolder';
 import { UploadLog } from './vscode/log';
 import { readSettings } from './vscode/settings';
-import { CredentialStore } from './vscode/credentials';
+import { ProfileCredentials } from './vscode/credentials';
+import { ProfileStore } from './core/profiles';
+import { registerProfileCommands } from './vscode/profiles';
+import { migrateProfiles } from './vscode/migrate';
 import { LarkSession } from './vscode/session';
 import { registerAccountCommands } from './vscode/account';
 import { registerStatusBar } from './vscode/statusBar';
@@ -29,6 +32,10 @@ export interface LarkImageUploadApi {
   readonly version: string;
   readonly history: UploadHistory;
   readonly session: LarkSession;
+  /** The profiles and which one this window uses. */
+  readonly profiles: ProfileCredentials;
+  /** The status bar item (profile name and region). */
+  readonly statusBarItem: vscode.StatusBarItem;
   readonly diagnostics: vscode.DiagnosticCollection;
   uploadFiles(uris: readonly vscode.Uri[], options?: UploadOptions): Promise<UploadSummary | undefined>;
   /** The paste / drop edit providers, the uploads view's drop controller and the image_key hover. */
@@ -53,28 +60,34 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     history: new Switchable(mementoHistoryStorage(context.globalState, StateKey.History)),
     dedupe: new Switchable<KeyValueStore>(new MementoKeyValueStore(context.globalState, StateKey.DedupeIndex)),
   };
-  const credentials = new CredentialStore(stores.secrets.proxy, { onError: (e) => log.error(e.message) });
-  const session = new LarkSession(credentials, log, () => readSettings());
+  const profileStore = new ProfileStore(mementoHistoryStorage(context.globalState, StateKey.Profiles), stores.secrets.proxy);
+  const profiles = new ProfileCredentials(profileStore, stores.secrets.proxy, (e) => log.error(e.message));
+  const session = new LarkSession(profiles, log, () => readSettings());
   const diagnostics = new UploadDiagnostics(context.extensionUri);
   const history = new UploadHistory(stores.history.proxy, undefined, undefined, (error, context) => log.error(`${context} failed: ${messageOf(error)}`));
   if (history.readError) reportHistoryFailure(history, history.readError, log);
+  // today's one sign-in becomes a profile (no prompt); credentials are read once it is done
+  const migrate = (): Promise<unknown> => migrateProfiles({ store: profileStore, secrets: stores.secrets.proxy, history, log });
+  profiles.waitFor(migrate());
   const services = { session, history, diagnostics, log, dedupeStore: stores.dedupe.proxy };
   const previews = new PreviewFolder(vscode.Uri.joinPath(context.globalStorageUri, 'previews').fsPath);
   const uploadsDropController = new UploadsDropController(services);
-  const uploadsView = registerUploadsView(history, uploadsDropController);
+  const uploadsView = registerUploadsView(history, uploadsDropController, { profiles: profileStore, current: () => session.profile(), onDidChangeProfile: session.onDidChange, state: context.globalState });
   const pasteDrop = registerPasteDrop(services);
-  const hover = registerImageKeyHover(history, session, log, previews);
+  const hover = registerImageKeyHover(history, session, log, previews, profileStore);
+  const statusBar = registerStatusBar(session, () => profileStore.list().length > 0);
   const scanner = ReferenceScanner.forExtension(context.extensionUri.fsPath);
   const localImages = new LocalImages(services, scanner);
 
   context.subscriptions.push(
     log,
-    credentials,
+    profiles,
     session,
     diagnostics,
     uploadsView.disposable,
-    registerAccountCommands({ session, credentials, log, previews }),
-    registerStatusBar(session),
+    registerAccountCommands({ session, profiles, log, previews }),
+    registerProfileCommands({ session, profiles, log }),
+    statusBar.disposable,
     registerUploadCommands(services, previews, uploadsView.view),
     pasteDrop.disposable,
     hover.disposable,
@@ -86,6 +99,8 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     version,
     history,
     session,
+    profiles,
+    statusBarItem: statusBar.item,
     diagnostics: diagnostics.collection,
     uploadFiles: (uris, options) => uploadUris(uris, services, options),
     pasteProvider: pasteDrop.pasteProvider,
@@ -94,7 +109,7 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     hoverProvider: hover.hoverProvider,
     localImages,
     fit: (input, options) => fitImage(input, options),
-    testHooks: testHooksFor(context, stores),
+    testHooks: testHooksFor(context, stores, migrate),
   };
 }
 

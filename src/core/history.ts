@@ -29,7 +29,10 @@ export interface UploadRecord {
   /** For a reused key: when the earlier upload happened (its log_id is `logId`), when known. */
   uploadedAt?: number;
   baseUrl: string;
+  /** The app the key belongs to (a static token's profile: `tenant-token:<profile id>`). */
   appId?: string;
+  /** The profile that uploaded it; undefined for records made before profiles (and not migrated). */
+  profileId?: string;
 }
 
 export interface HistoryStorage {
@@ -48,7 +51,7 @@ const DEFAULT_HISTORY_LIMIT = 500;
 
 type NewRecord = Omit<UploadRecord, 'id' | 'at'> & { at?: number };
 
-const OPTIONAL_STRINGS = ['filePath', 'imageKey', 'message', 'logId', 'format', 'appId'] as const;
+const OPTIONAL_STRINGS = ['filePath', 'imageKey', 'message', 'logId', 'format', 'appId', 'profileId'] as const;
 const OPTIONAL_NUMBERS = ['code', 'size', 'width', 'height', 'uploadedAt'] as const;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -90,11 +93,11 @@ function toRecord(value: unknown): UploadRecord | undefined {
 /**
  * Two records with the same identity are the same entry (the newer replaces the older): the same
  * file (or, for pasted bytes, the same image_key) uploaded as the same image_type to the same
- * origin and app. A pasted image that failed has no identity: each such failure is its own entry.
+ * origin, app and profile. A pasted image that failed has no identity: each such failure is its own entry.
  */
 function identityOf(r: UploadRecord): string | undefined {
   const subject = r.filePath !== undefined ? `file:${r.filePath}` : r.imageKey !== undefined ? `key:${r.imageKey}` : undefined;
-  return subject === undefined ? undefined : JSON.stringify([subject, r.imageType, r.baseUrl, r.appId ?? '']);
+  return subject === undefined ? undefined : JSON.stringify([subject, r.imageType, r.baseUrl, r.appId ?? '', r.profileId ?? '']);
 }
 
 /** Newest first (stable for equal times), no duplicate ids or identities, at most `limit`. */
@@ -223,6 +226,22 @@ export class UploadHistory {
     return this.mutate((records) => {
       const removed = records.find((r) => r.id === id);
       return removed ? { records: records.filter((r) => r !== removed), result: removed } : { result: undefined };
+    });
+  }
+
+  /**
+   * Gives every record without a profile that `matches` the profile (and `appId`, which a static
+   * token's records lack). Used once, when the pre-profiles layout is migrated; resolves with how many.
+   */
+  assignProfile(matches: (record: UploadRecord) => boolean, profileId: string, appId: string): Promise<number> {
+    return this.mutate((records) => {
+      let count = 0;
+      const next = records.map((r) => {
+        if (r.profileId !== undefined || !matches(r)) return r;
+        count++;
+        return Object.freeze({ ...r, profileId, appId: r.appId ?? appId });
+      });
+      return count > 0 ? { records: next, result: count } : { result: 0 };
     });
   }
 

@@ -2,6 +2,8 @@
 // the command's argument (for tests and other extensions) or from input boxes, and checked
 // before anything is sent.
 import * as vscode from 'vscode';
+import { FEISHU_BASE_URL, LARK_BASE_URL, normalizeBaseUrl } from '../core/baseUrl';
+import { PROFILE_NAME_MAX_LENGTH, nameProblem, type NameProblem, type Profile } from '../core/profiles';
 
 export interface AppCredentials {
   appId: string;
@@ -10,11 +12,11 @@ export interface AppCredentials {
   programmatic: boolean;
 }
 
-function record(arg: unknown): Record<string, unknown> | undefined {
+export function record(arg: unknown): Record<string, unknown> | undefined {
   return arg && typeof arg === 'object' && !Array.isArray(arg) ? (arg as Record<string, unknown>) : undefined;
 }
 
-function stringField(arg: unknown, name: string): string | undefined {
+export function stringArg(arg: unknown, name: string): string | undefined {
   const value = record(arg)?.[name];
   return typeof value === 'string' ? value : undefined;
 }
@@ -50,8 +52,8 @@ function validateTenantToken(value: string): string | undefined {
  * ID prefilled with `storedAppId()`). Undefined when cancelled or invalid (already said).
  */
 export async function appCredentialsFrom(arg: unknown, storedAppId: () => Promise<string | undefined>): Promise<AppCredentials | undefined> {
-  const appId = stringField(arg, 'appId');
-  const appSecret = stringField(arg, 'appSecret');
+  const appId = stringArg(arg, 'appId');
+  const appSecret = stringArg(arg, 'appSecret');
   if (appId !== undefined && appSecret !== undefined) {
     const problem = validateAppId(appId) ?? validateAppSecret(appSecret);
     if (problem) {
@@ -98,7 +100,7 @@ async function askAppSecret(appId: string): Promise<string | undefined> {
 
 /** `{ token }` from the argument (validated), else asked. Undefined when cancelled or invalid (already said). */
 export async function tenantTokenFrom(arg: unknown): Promise<string | undefined> {
-  const given = stringField(arg, 'token');
+  const given = stringArg(arg, 'token');
   if (given !== undefined) {
     const problem = validateTenantToken(given);
     if (problem) {
@@ -116,4 +118,60 @@ export async function tenantTokenFrom(arg: unknown): Promise<string | undefined>
     validateInput: validateTenantToken,
   });
   return token?.trim();
+}
+
+/** What is wrong with a profile name, in words. */
+export function profileNameProblemText(problem: NameProblem, name: string): string {
+  switch (problem) {
+    case 'empty':
+      return vscode.l10n.t('Enter a name for the profile.');
+    case 'tooLong':
+      return vscode.l10n.t('A profile name has at most {0} characters.', PROFILE_NAME_MAX_LENGTH);
+    case 'controlCharacters':
+      return vscode.l10n.t('A profile name cannot contain line breaks or other control characters.');
+    case 'duplicate':
+      return vscode.l10n.t('A profile named "{0}" exists already. Profile names are unique (upper and lower case count as the same).', name.trim());
+  }
+}
+
+/** Asks for a profile name (checked as typed); undefined when cancelled. `exceptId`: the profile being renamed. */
+export async function askProfileName(profiles: readonly Profile[], value: string, exceptId?: string): Promise<string | undefined> {
+  const name = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Profile Name'),
+    prompt: vscode.l10n.t('A name for this app, shown in the status bar (e.g. Test, Production). A workspace can choose a profile by this name.'),
+    value,
+    ignoreFocusOut: true,
+    validateInput: (input) => {
+      const problem = nameProblem(input, profiles, exceptId);
+      return problem ? profileNameProblemText(problem, input) : undefined;
+    },
+  });
+  return name?.trim();
+}
+
+/** Lark, Feishu or a custom origin (https, or http on loopback); undefined when cancelled. */
+export async function pickOrigin(session: { settingsBaseUrl(): string | Error }): Promise<string | undefined> {
+  const current = session.settingsBaseUrl();
+  const items: (vscode.QuickPickItem & { origin?: string })[] = [
+    { label: 'Lark', description: LARK_BASE_URL, origin: LARK_BASE_URL },
+    { label: 'Feishu', description: FEISHU_BASE_URL, origin: FEISHU_BASE_URL },
+    { label: vscode.l10n.t('Custom origin…'), description: vscode.l10n.t('https, or http on this machine only') },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Add Profile: Region'), placeHolder: vscode.l10n.t('Where is the app?'), ignoreFocusOut: true });
+  if (!picked) return undefined;
+  if (picked.origin) return picked.origin;
+  const typed = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Add Profile: Custom Origin'),
+    value: typeof current === 'string' && current !== LARK_BASE_URL && current !== FEISHU_BASE_URL ? current : 'https://',
+    ignoreFocusOut: true,
+    validateInput: (input) => {
+      try {
+        normalizeBaseUrl(input);
+        return undefined;
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e);
+      }
+    },
+  });
+  return typed === undefined ? undefined : normalizeBaseUrl(typed);
 }

@@ -1,36 +1,11 @@
-// The user's Lark credentials: one JSON value in VS Code's SecretStorage (the OS keychain),
-// never in settings, globalState or logs.
+// The user's Lark credentials in VS Code's SecretStorage (the OS keychain), never in settings,
+// globalState or logs: per profile (ProfileCredentials), or the one value of the pre-profiles
+// layout (CredentialStore, still read once to migrate it).
 import * as vscode from 'vscode';
-import { SecretKey } from '../constants';
+import { CONFIG_SECTION, SecretKey, Setting } from '../constants';
+import { SecretStoreError, chooseProfile, parseStoredCredentials, profileIdOfSecretKey, type Profile, type ProfileChoice, type ProfileStore, type StoredCredentials } from '../core/profiles';
 
-export type StoredCredentials =
-  | { kind: 'app'; appId: string; appSecret: string; savedAt: number }
-  | { kind: 'token'; token: string; savedAt: number };
-
-function nonEmptyString(value: unknown): value is string {
-  return typeof value === 'string' && value.trim() !== '';
-}
-
-/** Parses the stored JSON; anything unexpected (old format, hand-edited, corrupt) reads as "none". */
-function parseStoredCredentials(raw: string | undefined): StoredCredentials | undefined {
-  if (!raw) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  if (!value || typeof value !== 'object') return undefined;
-  const v = value as Record<string, unknown>;
-  const savedAt = typeof v.savedAt === 'number' && Number.isFinite(v.savedAt) ? v.savedAt : 0;
-  if (v.kind === 'app' && nonEmptyString(v.appId) && nonEmptyString(v.appSecret)) {
-    return { kind: 'app', appId: v.appId.trim(), appSecret: v.appSecret.trim(), savedAt };
-  }
-  if (v.kind === 'token' && nonEmptyString(v.token)) {
-    return { kind: 'token', token: v.token.trim(), savedAt };
-  }
-  return undefined;
-}
+export type { StoredCredentials } from '../core/profiles';
 
 /**
  * The keychain (VS Code's SecretStorage) failed: locked, no secret service, a broken entry.
@@ -162,5 +137,116 @@ export class CredentialStore implements vscode.Disposable {
   dispose(): void {
     this.subscription.dispose();
     this.changed.dispose();
+  }
+}
+
+/** What the session needs from where credentials come from. */
+export interface CredentialSource {
+  /** The credentials in use; undefined when signed out. Rejects with a KeychainError. */
+  get(): Promise<StoredCredentials | undefined>;
+  readonly onDidChange: vscode.Event<void>;
+  /** The profile in use, when credentials come from profiles. */
+  profile?(): Profile | undefined;
+}
+
+/**
+ * The credentials of the profile this window uses: the workspace's `larkImageUpload.profile`
+ * (by name, trusted workspaces only), else the active profile. Keychain failures become
+ * KeychainErrors, told once until a read works again.
+ */
+export class ProfileCredentials implements CredentialSource, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange: vscode.Event<void> = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private toldReadFailure: string | undefined;
+  /** Chosen in this window with Switch Profile while the workspace setting names another. */
+  private windowChoice: string | undefined;
+  /** Credentials are read once this settles (the migration of the pre-profiles layout). */
+  private ready: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly store: ProfileStore,
+    secrets: vscode.SecretStorage,
+    private readonly onError: (error: KeychainError) => void = () => undefined,
+  ) {
+    const storeSubscription = store.onDidChange(() => this.changed.fire());
+    this.disposables.push(
+      this.changed,
+      { dispose: () => storeSubscription.dispose() },
+      secrets.onDidChange((e) => {
+        if (profileIdOfSecretKey(e.key) !== undefined) this.changed.fire();
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(`${CONFIG_SECTION}.${Setting.Profile}`)) this.changed.fire();
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire()),
+    );
+  }
+
+  /** Which profile this window uses, and why (see chooseProfile). */
+  choice(): ProfileChoice {
+    const profiles = this.store.list();
+    const pinned = this.windowChoice !== undefined ? profiles.find((p) => p.id === this.windowChoice) : undefined;
+    if (pinned) return { profile: pinned, source: 'active' };
+    const named = vscode.workspace.getConfiguration(CONFIG_SECTION).get<unknown>(Setting.Profile);
+    return chooseProfile(profiles, this.store.activeId, named, vscode.workspace.isTrusted);
+  }
+
+  profile(): Profile | undefined {
+    return this.choice().profile;
+  }
+
+  /** Makes `id` the profile of this window (and the active one); undefined: none. */
+  async use(id: string | undefined): Promise<void> {
+    // the workspace setting would otherwise keep choosing its profile in this window
+    this.windowChoice = this.choice().source === 'workspace' ? id : undefined;
+    await this.store.setActive(id);
+    this.changed.fire();
+  }
+
+  /** Reads of credentials wait for `work` (never failing because of it). */
+  waitFor(work: Promise<unknown>): void {
+    this.ready = work.then(
+      () => this.changed.fire(),
+      () => undefined,
+    );
+  }
+
+  async get(): Promise<StoredCredentials | undefined> {
+    await this.ready;
+    const profile = this.profile();
+    if (!profile || profile.signedOut) return undefined;
+    return this.credentialsOf(profile.id);
+  }
+
+  /** A profile's credentials; rejects with a KeychainError. */
+  async credentialsOf(id: string): Promise<StoredCredentials | undefined> {
+    try {
+      const stored = await this.store.credentials(id);
+      this.toldReadFailure = undefined;
+      return stored;
+    } catch (e) {
+      if (!(e instanceof SecretStoreError)) throw e;
+      const error = new KeychainError('read', e.cause);
+      if (error.message !== this.toldReadFailure) this.onError(error);
+      this.toldReadFailure = error.message;
+      throw error;
+    }
+  }
+
+  /** Runs a profile store write; a keychain failure in it becomes a KeychainError (told), anything else is rethrown. */
+  async write<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      if (!(e instanceof SecretStoreError) || e.operation === 'read') throw e;
+      const error = new KeychainError(e.operation, e.cause);
+      this.onError(error);
+      throw error;
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

@@ -7,6 +7,7 @@ import { existsSync } from 'fs';
 import * as vscode from 'vscode';
 import { Command, IMAGE_KEY_PATTERN, NEW_STYLE_IMAGE_KEY } from '../constants';
 import type { UploadHistory, UploadRecord } from '../core/history';
+import type { Profile } from '../core/profiles';
 import { UploadError, downloadFailureText } from '../core/larkErrors';
 import { sniffImageFormat } from '../core/sniff';
 import type { PreviewFolder } from '../core/previewFolder';
@@ -47,7 +48,29 @@ export class ImageKeyHoverProvider implements vscode.HoverProvider {
     private readonly history: UploadHistory,
     private readonly session: LarkSession,
     private readonly previews: PreviewFolder,
+    private readonly profiles?: { get(id: string): Profile | undefined },
   ) {}
+
+  /**
+   * Which profile and app uploaded the key, and a warning when that is not the profile in use
+   * (Lark ties a key to the app that uploaded it). Empty without profile or app information.
+   */
+  uploaderLines(r: UploadRecord): string[] {
+    const app = r.appId?.startsWith('tenant-token:') ? vscode.l10n.t('tenant token') : r.appId;
+    const lines: string[] = [];
+    if (r.profileId !== undefined) {
+      const profile = this.profiles?.get(r.profileId);
+      const name = profile ? profile.name : vscode.l10n.t('a removed profile');
+      lines.push(app ? vscode.l10n.t('Uploaded by profile {0} (app {1})', escapeMarkdown(name), escapeMarkdown(app)) : vscode.l10n.t('Uploaded by profile {0}', escapeMarkdown(name)));
+    } else if (app) {
+      lines.push(vscode.l10n.t('Uploaded by app {0}', escapeMarkdown(app)));
+    }
+    const current = this.session.profile();
+    if (current && r.profileId !== undefined && r.profileId !== current.id) {
+      lines.push(`$(warning) ${vscode.l10n.t('Not the active profile ({0}): only the app that uploaded this key can send or download it.', escapeMarkdown(current.name))}`);
+    }
+    return lines;
+  }
 
   private previewOf(key: string): vscode.Uri | undefined {
     const file = this.previews.find(key);
@@ -77,7 +100,7 @@ export class ImageKeyHoverProvider implements vscode.HoverProvider {
     if (r.format) facts.push(vscode.l10n.t('Format: {0}', escapeMarkdown(r.format.toUpperCase())));
     facts.push(vscode.l10n.t('image_type: {0}', r.imageType));
     const source = r.filePath ? vscode.l10n.t('File: {0}', escapeMarkdown(vscode.workspace.asRelativePath(r.filePath))) : `${escapeMarkdown(r.fileName)} (${vscode.l10n.t('Pasted image')})`;
-    blocks.push([facts.join(' · '), source, ...timeLines(r)].join('  \n'));
+    blocks.push([facts.join(' · '), source, ...timeLines(r), ...this.uploaderLines(r)].join('  \n'));
     const links = [commandLink(vscode.l10n.t('Copy image_key'), Command.CopyKey, [r])];
     if (r.filePath) links.push(commandLink(vscode.l10n.t('Reveal File'), Command.RevealFile, [r]));
     blocks.push(links.join(' · '));
@@ -156,8 +179,9 @@ export function registerImageKeyHover(
   session: LarkSession,
   log: UploadLog,
   previews: PreviewFolder,
+  profiles?: { get(id: string): Profile | undefined },
 ): { hoverProvider: ImageKeyHoverProvider; disposable: vscode.Disposable } {
-  const hoverProvider = new ImageKeyHoverProvider(history, session, previews);
+  const hoverProvider = new ImageKeyHoverProvider(history, session, previews, profiles);
   // Files left from earlier sessions that are past the age bound go now, not at the next fetch.
   previews.prune().catch((e: unknown) => log.warn(`could not prune the fetched previews: ${e instanceof Error ? e.message : String(e)}`));
   return {

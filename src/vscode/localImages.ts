@@ -14,7 +14,7 @@ import { uploadFiles, type FileOutcome } from '../core/uploadFiles';
 import { isTokenError } from '../core/larkErrors';
 import { LocalCode } from '../core/types';
 import { withCancellableProgress } from './feedback';
-import { recordOutcomes } from './record';
+import { recordOutcomes, uploadTargetOf } from './record';
 import { readSettings } from './settings';
 import { pipelineErrorLogger, schedulerFor, type UploadServices } from './upload';
 import type { FailureInfo } from './diagnostics';
@@ -331,7 +331,7 @@ export class LocalImages implements vscode.Disposable, vscode.CodeActionProvider
       }, args.signal);
       recorded = recordOutcomes(
         images.map((image, i) => ({ subject: { filePath: image, fileName: path.basename(image), diagnosticUri: vscode.Uri.file(image) }, outcome: outcomes[i] })),
-        { baseUrl: client.baseUrl, appId: client.appId, imageType: settings.imageType },
+        uploadTargetOf(client, this.services.session, settings.imageType),
         this.services,
       );
       if (outcomes.some((o) => !o.ok && isTokenError(o.code)) && client.appId === undefined) this.services.session.reportTokenRejected();

@@ -17,7 +17,7 @@ import { LarkImageCode } from '../core/validate';
 import { LocalCode, MAX_IMAGE_BYTES } from '../core/types';
 import type { UploadRecord } from '../core/history';
 import { withCancellableProgress } from './feedback';
-import { recordOutcomes, type OutcomeSubject } from './record';
+import { recordOutcomes, uploadTargetOf, type OutcomeSubject } from './record';
 import { pasteDropLanguages, readSettings, type LarkSettings } from './settings';
 import { announce, copyKeys, keysOf, pipelineErrorLogger, schedulerFor, urisFromCommandArgs, type UploadServices } from './upload';
 
@@ -159,7 +159,7 @@ async function uploadSources(
   fromBytes.forEach((o, j) => (outcomes[bytesIndexes[j]] = o));
 
   const items = sources.map((source, i) => ({ subject: subjectOf(source, outcomes[i], options), outcome: outcomes[i] }));
-  await recordOutcomes(items, { baseUrl: client.baseUrl, appId: client.appId, imageType: settings.imageType }, services);
+  await recordOutcomes(items, uploadTargetOf(client, services.session, settings.imageType), services);
   if (outcomes.some((o) => !o.ok && isTokenError(o.code)) && client.appId === undefined) services.session.reportTokenRejected();
   return { outcomes, cancelled: outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled), settings };
 }

@@ -5,6 +5,8 @@
 import * as vscode from 'vscode';
 import { HistoryReadError, type UploadHistory } from '../core/history';
 import type { FileOutcome } from '../core/uploadFiles';
+import type { LarkClient } from '../core/larkClient';
+import { appIdOf, type Profile } from '../core/profiles';
 import { LocalCode, type ImageType } from '../core/types';
 import type { UploadDiagnostics } from './diagnostics';
 import type { UploadLog } from './log';
@@ -25,6 +27,18 @@ export interface UploadTarget {
   baseUrl: string;
   appId: string | undefined;
   imageType: ImageType;
+  /** The profile whose client uploaded (undefined without profiles). */
+  profileId?: string;
+}
+
+/**
+ * The target of a batch made with `client`: its origin, and the profile it was made for (taken
+ * from the client, so switching or removing profiles during the upload cannot move the records)
+ * with that profile's app id (a static token's: derived from the profile, never the token).
+ */
+export function uploadTargetOf(client: LarkClient, session: { profileOf(client: LarkClient): Profile | undefined }, imageType: ImageType): UploadTarget {
+  const profile = session.profileOf(client);
+  return { baseUrl: client.baseUrl, appId: profile ? appIdOf(profile) : client.appId, imageType, ...(profile ? { profileId: profile.id } : {}) };
 }
 
 export interface RecordServices {

@@ -1,11 +1,13 @@
-// The signed-in state: which LarkClient to use for the stored credentials and the configured
-// base URL. One client is kept (with its token cache) until either of them changes.
+// The signed-in state: which LarkClient to use for the credentials in use (the profile of this
+// window) and its origin (the profile's; without a profile, the configured base URL). One client
+// per profile is kept (with its token cache) until its credentials or origin change.
 import * as vscode from 'vscode';
 import { Command, CONFIG_SECTION, Setting } from '../constants';
 import { LarkClient } from '../core/larkClient';
 import { UploadError, tokenRejectedText } from '../core/larkErrors';
 import { LocalCode } from '../core/types';
-import { KeychainError, type CredentialStore, type StoredCredentials } from './credentials';
+import { KeychainError, type CredentialSource, type StoredCredentials } from './credentials';
+import type { Profile } from '../core/profiles';
 import type { UploadLog } from './log';
 import type { LarkSettings } from './settings';
 
@@ -33,15 +35,18 @@ export class LarkSession implements vscode.Disposable {
   readonly onDidChange: vscode.Event<void> = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
   private cached: { key: string; client: LarkClient } | undefined;
+  /** The profile each client was made for: an upload records its keys under that one, even if the user switches meanwhile. */
+  private readonly profiles = new WeakMap<LarkClient, Profile>();
   private lastBaseUrl: string;
   /** Secrets typed in this window (e.g. a rejected App Secret): masked in the log too. */
   private readonly typedSecrets = new Set<string>();
-  private storedSecrets: string[] = [];
+  /** Every stored secret seen in this window: switching profiles must not unmask the previous one (an upload may still be running with it). */
+  private readonly storedSecrets = new Set<string>();
   /** savedAt of the static token we already warned about (once per token). */
   private warnedTokenSavedAt: number | undefined;
 
   constructor(
-    private readonly credentials: CredentialStore,
+    private readonly credentials: CredentialSource,
     private readonly log: UploadLog,
     private readonly settings: () => LarkSettings,
     private readonly now: () => number = Date.now,
@@ -76,8 +81,26 @@ export class LarkSession implements vscode.Disposable {
     );
   }
 
-  /** The configured origin, or the UploadError (9105) explaining why it is refused. */
+  /** The profile in use (undefined without profiles, or when none is active). */
+  profile(): Profile | undefined {
+    return this.credentials.profile?.();
+  }
+
+  /** The profile a client of this session was made for. */
+  profileOf(client: LarkClient): Profile | undefined {
+    return this.profiles.get(client);
+  }
+
+  /**
+   * The origin in use: the profile's, else the configured one, or the UploadError (9105)
+   * explaining why the configured one is refused.
+   */
   baseUrl(): string | UploadError {
+    return this.profile()?.origin ?? this.settingsBaseUrl();
+  }
+
+  /** The origin the user settings give (region / customBaseUrl): where a new profile goes by default. */
+  settingsBaseUrl(): string | UploadError {
     const { baseUrl } = this.settings();
     return typeof baseUrl === 'string' ? baseUrl : toBaseUrlError(baseUrl);
   }
@@ -95,7 +118,7 @@ export class LarkSession implements vscode.Disposable {
   }
 
   private updateMask(c: StoredCredentials | undefined): void {
-    this.storedSecrets = secretsOf(c);
+    for (const secret of secretsOf(c)) this.storedSecrets.add(secret);
     this.pushMask();
   }
 
@@ -114,7 +137,8 @@ export class LarkSession implements vscode.Disposable {
     if (!stored) return undefined;
     const baseUrl = this.baseUrl();
     if (typeof baseUrl !== 'string') throw baseUrl;
-    const key = JSON.stringify([baseUrl, stored]);
+    const profile = this.profile();
+    const key = JSON.stringify([baseUrl, stored, profile?.id]);
     if (this.cached?.key === key) return this.cached.client;
     const client = new LarkClient({
       baseUrl,
@@ -122,6 +146,7 @@ export class LarkSession implements vscode.Disposable {
       onRequest: (entry) => this.log.request(entry),
     });
     this.cached = { key, client };
+    if (profile) this.profiles.set(client, profile);
     return client;
   }
 
@@ -189,9 +214,20 @@ export class LarkSession implements vscode.Disposable {
   private async signInFromPrompt(): Promise<boolean> {
     const signIn = vscode.l10n.t('Sign In');
     const setToken = vscode.l10n.t('Set Token');
-    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Sign in to Lark to upload images.'), signIn, setToken);
+    const choice = await vscode.window.showWarningMessage(this.signedOutText(), signIn, setToken);
     const command = choice === signIn ? Command.SignIn : choice === setToken ? Command.SetToken : undefined;
     return command !== undefined && (await vscode.commands.executeCommand<boolean>(command)) === true;
+  }
+
+  /** Why there is no client: signed out, or the profile's secret vanished from the keychain. */
+  private signedOutText(): string {
+    const profile = this.profile();
+    if (!profile) return vscode.l10n.t('Sign in to Lark to upload images.');
+    if (profile.signedOut) return vscode.l10n.t('Profile "{0}" is signed out. Sign in to upload images.', profile.name);
+    return vscode.l10n.t(
+      'The credentials of profile "{0}" are no longer in the system keychain (it may have been reset). Enter them again to upload images; the profile\'s upload history is kept.',
+      profile.name,
+    );
   }
 
   private async warnIfStaticTokenOld(): Promise<void> {

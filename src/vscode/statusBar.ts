@@ -1,10 +1,12 @@
-// Status bar item: who is signed in (click: test the connection), or what to do next.
+// Status bar item: the profile in use (name and region; click: switch profiles), or what to do next.
 import * as vscode from 'vscode';
 import { Command, CONFIG_SECTION, STATUS_BAR_ITEM_ID, Setting } from '../constants';
 import { KeychainError } from './credentials';
 import type { LarkSession } from './session';
+import { appLabel, regionLabel } from './profiles';
 
-export function registerStatusBar(session: LarkSession): vscode.Disposable {
+/** `hasProfiles`: whether the user has any profile (a click then offers them rather than a new sign-in). */
+export function registerStatusBar(session: LarkSession, hasProfiles: () => boolean = () => false): { item: vscode.StatusBarItem; disposable: vscode.Disposable } {
   const item = vscode.window.createStatusBarItem(STATUS_BAR_ITEM_ID, vscode.StatusBarAlignment.Left, 0);
   item.name = 'Lark Image Upload';
   let generation = 0;
@@ -33,19 +35,29 @@ export function registerStatusBar(session: LarkSession): vscode.Disposable {
         arguments: [`${CONFIG_SECTION}.${Setting.Region}`],
       };
     } else if (label === undefined) {
-      item.text = `$(key) ${vscode.l10n.t('Lark: sign in')}`;
-      item.tooltip = vscode.l10n.t('Not signed in to Lark ({0}). Click to sign in with App ID and App Secret.', baseUrl);
+      const profile = session.profile();
+      item.text = `$(key) ${profile ? vscode.l10n.t('Lark: {0} (signed out)', profile.name) : vscode.l10n.t('Lark: sign in')}`;
+      item.tooltip = profile
+        ? vscode.l10n.t('Profile "{0}" ({1}) has no credentials. Click to switch profiles or add one; run "Lark: Sign In" to sign in again.', profile.name, baseUrl)
+        : vscode.l10n.t('Not signed in to Lark ({0}). Click to sign in with App ID and App Secret.', baseUrl);
       item.backgroundColor = undefined;
-      item.command = Command.SignIn;
+      item.command = profile || hasProfiles() ? Command.SwitchProfile : Command.SignIn;
     } else {
-      item.text = `$(cloud-upload) ${vscode.l10n.t('Lark: {0}', label)}`;
-      item.tooltip = vscode.l10n.t('Lark Image Upload: signed in as {0} at {1}.\nClick to test the connection. To sign out, run "Lark: Sign Out" from the Command Palette.', label, baseUrl);
+      const profile = session.profile();
+      if (profile) {
+        item.text = `$(cloud-upload) ${vscode.l10n.t('Lark: {0} · {1}', profile.name, regionLabel(profile))}`;
+        item.tooltip = vscode.l10n.t('Lark Image Upload: profile "{0}", app {1} at {2}.\nClick to switch profiles.', profile.name, appLabel(profile), baseUrl);
+        item.command = Command.SwitchProfile;
+      } else {
+        item.text = `$(cloud-upload) ${vscode.l10n.t('Lark: {0}', label)}`;
+        item.tooltip = vscode.l10n.t('Lark Image Upload: signed in as {0} at {1}.\nClick to test the connection. To sign out, run "Lark: Sign Out" from the Command Palette.', label, baseUrl);
+        item.command = Command.TestConnection;
+      }
       item.backgroundColor = undefined;
-      item.command = Command.TestConnection;
     }
     item.show();
   };
 
   void update();
-  return vscode.Disposable.from(item, session.onDidChange(() => void update()));
+  return { item, disposable: vscode.Disposable.from(item, session.onDidChange(() => void update())) };
 }

@@ -18,6 +18,8 @@ export interface TestHooks {
   wrapDedupeStore(wrap: Wrap<KeyValueStore>): vscode.Disposable;
   /** The extension's own globalState, where the history and the dedupe index are kept. */
   readonly globalState: vscode.Memento;
+  /** Runs the migration of the pre-profiles layout again (after a test seeded that layout). */
+  migrateProfiles(): Promise<unknown>;
 }
 
 /** `proxy` forwards every property to `real`, or to what `replace` put in its place until that is disposed. */
@@ -49,6 +51,7 @@ export class Switchable<T extends object> {
 export function testHooksFor(
   context: vscode.ExtensionContext,
   stores: { secrets: Switchable<vscode.SecretStorage>; history: Switchable<HistoryStorage>; dedupe: Switchable<KeyValueStore> },
+  migrateProfiles: () => Promise<unknown>,
 ): TestHooks | undefined {
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   return {
@@ -56,5 +59,6 @@ export function testHooksFor(
     wrapHistoryStorage: (wrap) => stores.history.replace(wrap),
     wrapDedupeStore: (wrap) => stores.dedupe.replace(wrap),
     globalState: context.globalState,
+    migrateProfiles,
   };
 }

@@ -17,7 +17,7 @@ import type { UploadHistory } from '../core/history';
 import type { LarkClient } from '../core/larkClient';
 import { LocalCode } from '../core/types';
 import { withCancellableProgress } from './feedback';
-import { messageOf, recordOutcomes } from './record';
+import { messageOf, recordOutcomes, uploadTargetOf } from './record';
 import { readSettings, type LarkSettings } from './settings';
 import type { LarkSession } from './session';
 import type { UploadDiagnostics } from './diagnostics';
@@ -112,7 +112,7 @@ export async function uploadUris(uris: readonly vscode.Uri[], services: UploadSe
   const cancelled = outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled);
   // Diagnostics and log lines now; the history is written meanwhile and never holds back the keys.
   const subjects = fileUris.map((uri, i) => ({ filePath: uri.fsPath, fileName: uri.path.split('/').pop() ?? outcomes[i].file, diagnosticUri: uri }));
-  const recorded = recordOutcomes(outcomes.map((outcome, i) => ({ subject: subjects[i], outcome })), { baseUrl: client.baseUrl, appId: client.appId, imageType: settings.imageType }, services);
+  const recorded = recordOutcomes(outcomes.map((outcome, i) => ({ subject: subjects[i], outcome })), uploadTargetOf(client, services.session, settings.imageType), services);
   if (outcomes.some((o) => !o.ok && isTokenError(o.code)) && client.appId === undefined) services.session.reportTokenRejected();
 
   const keys = keysOf(outcomes);

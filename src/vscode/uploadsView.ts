@@ -2,33 +2,120 @@
 // copy, reveal, upload again, remove) are contributed menus keyed on contextValue; this module
 // only renders records and keeps the hasUploads context key current.
 import * as vscode from 'vscode';
-import { ContextKey, UPLOADS_VIEW_ID, ViewItem } from '../constants';
+import { Command, ContextKey, StateKey, UPLOADS_VIEW_ID, ViewItem } from '../constants';
 import { isUploadRecord, type UploadHistory, type UploadRecord } from '../core/history';
+import type { Profile, ProfileStore } from '../core/profiles';
 import { escapeMarkdown, formatKb } from './format';
 
-export class UploadsTreeProvider implements vscode.TreeDataProvider<UploadRecord>, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<UploadRecord | undefined | void>();
-  readonly onDidChangeTreeData = this.changeEmitter.event;
-  private readonly subscription: { dispose(): void };
+/** A profile's uploads when the view shows every profile (profileId undefined: made before profiles). */
+export interface ProfileGroup {
+  group: true;
+  profileId: string | undefined;
+  label: string;
+  records: UploadRecord[];
+}
 
-  constructor(private readonly history: UploadHistory) {
-    this.subscription = history.onDidChange(() => this.refresh());
+export type UploadsNode = UploadRecord | ProfileGroup;
+
+function isGroup(node: UploadsNode): node is ProfileGroup {
+  return (node as ProfileGroup).group === true;
+}
+
+/** What the view needs to show one profile's uploads, or all of them grouped. */
+export interface ProfileViewOptions {
+  profiles: Pick<ProfileStore, 'list'>;
+  /** The profile this window uses. */
+  current(): Profile | undefined;
+  onDidChangeProfile: vscode.Event<void>;
+  /** Where the "show all" choice is kept. */
+  state: vscode.Memento;
+}
+
+/**
+ * The records, for one profile or grouped by profile (groups in the order of the profile list,
+ * then removed profiles, then records made before profiles). Pure: the view and tests use it.
+ */
+export function groupByProfile(records: readonly UploadRecord[], profiles: readonly Pick<Profile, 'id' | 'name'>[], names: { removed: string; none: string }): ProfileGroup[] {
+  const groups = new Map<string | undefined, ProfileGroup>();
+  for (const p of profiles) groups.set(p.id, { group: true, profileId: p.id, label: p.name, records: [] });
+  for (const r of records) {
+    let g = groups.get(r.profileId);
+    if (!g) {
+      g = { group: true, profileId: r.profileId, label: r.profileId === undefined ? names.none : names.removed, records: [] };
+      groups.set(r.profileId, g);
+    }
+    g.records.push(r);
+  }
+  const known = new Set(profiles.map((p) => p.id));
+  const ordered = [...groups.values()].filter((g) => g.records.length > 0);
+  const rank = (g: ProfileGroup): number => (g.profileId === undefined ? 2 : known.has(g.profileId) ? 0 : 1);
+  return ordered.sort((a, b) => rank(a) - rank(b));
+}
+
+/** `T`: UploadRecord without profile options (a flat list), UploadsNode with them (groups when showing all). */
+export class UploadsTreeProvider<T extends UploadsNode = UploadRecord> implements vscode.TreeDataProvider<T>, vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<T | undefined | void>();
+  readonly onDidChangeTreeData = this.changeEmitter.event;
+  private readonly subscriptions: { dispose(): void }[] = [];
+
+  constructor(
+    private readonly history: UploadHistory,
+    private readonly profileView?: ProfileViewOptions,
+  ) {
+    this.subscriptions.push(history.onDidChange(() => this.refresh()));
+    if (profileView) this.subscriptions.push(profileView.onDidChangeProfile(() => this.refresh()));
+  }
+
+  /** Every profile's uploads, grouped (true), or only the current profile's. */
+  get showAll(): boolean {
+    return this.profileView?.state.get<boolean>(StateKey.UploadsShowAll) === true;
+  }
+
+  async setShowAll(value: boolean): Promise<void> {
+    await this.profileView?.state.update(StateKey.UploadsShowAll, value);
+    await vscode.commands.executeCommand('setContext', ContextKey.UploadsShowAll, value);
+    this.refresh();
   }
 
   refresh(): void {
     this.changeEmitter.fire();
   }
 
-  getChildren(element?: UploadRecord): UploadRecord[] {
-    return element ? [] : [...this.history.list()];
+  /**
+   * Without profiles: the whole history. With them: the current profile's uploads (every upload
+   * when no profile is in use), or with "show all" one group per profile.
+   */
+  getChildren(element?: T): T[] {
+    return this.nodes(element) as T[];
   }
 
-  /** Flat list: lets TreeView.reveal() work. */
-  getParent(): undefined {
-    return undefined;
+  private nodes(element?: UploadsNode): UploadsNode[] {
+    if (element) return isGroup(element) ? element.records : [];
+    const records = this.history.list();
+    const view = this.profileView;
+    if (!view) return [...records];
+    if (this.showAll) return groupByProfile(records, view.profiles.list(), { removed: vscode.l10n.t('Removed profile'), none: vscode.l10n.t('Before profiles') });
+    const current = view.current();
+    return current ? records.filter((r) => r.profileId === current.id) : [...records];
   }
 
-  getTreeItem(record: UploadRecord): vscode.TreeItem {
+  /** Lets TreeView.reveal() work: a record's parent is its group when grouped. */
+  getParent(node?: T): T | undefined {
+    if (!node || isGroup(node) || !this.profileView || !this.showAll) return undefined;
+    return (this.nodes() as ProfileGroup[]).find((g) => g.records.some((r) => r.id === node.id)) as T | undefined;
+  }
+
+  getTreeItem(element: T): vscode.TreeItem {
+    const node: UploadsNode = element;
+    if (isGroup(node)) {
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `profile:${node.profileId ?? ''}`;
+      item.contextValue = ViewItem.ProfileGroup;
+      item.description = vscode.l10n.t('{0} uploads', node.records.length);
+      item.iconPath = new vscode.ThemeIcon('account');
+      return item;
+    }
+    const record: UploadRecord = node;
     const item = new vscode.TreeItem(record.fileName, vscode.TreeItemCollapsibleState.None);
     item.id = record.id;
     item.contextValue = record.ok ? ViewItem.Uploaded : ViewItem.Failed;
@@ -50,7 +137,7 @@ export class UploadsTreeProvider implements vscode.TreeDataProvider<UploadRecord
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const s of this.subscriptions.splice(0)) s.dispose();
     this.changeEmitter.dispose();
   }
 }
@@ -113,17 +200,20 @@ export function recordsFromCommandArgs(arg: unknown, selection: readonly UploadR
 export function registerUploadsView(
   history: UploadHistory,
   dragAndDropController?: vscode.TreeDragAndDropController<UploadRecord>,
+  profileView?: ProfileViewOptions,
 ): {
   view: vscode.TreeView<UploadRecord>;
-  provider: UploadsTreeProvider;
+  provider: UploadsTreeProvider<UploadsNode>;
   disposable: vscode.Disposable;
 } {
-  const provider = new UploadsTreeProvider(history);
-  const view = vscode.window.createTreeView(UPLOADS_VIEW_ID, {
+  const provider = new UploadsTreeProvider<UploadsNode>(history, profileView);
+  void vscode.commands.executeCommand('setContext', ContextKey.UploadsShowAll, provider.showAll);
+  // group nodes are never dropped on (the controller only receives drops) nor acted on (commands keep records only)
+  const view = vscode.window.createTreeView<UploadsNode>(UPLOADS_VIEW_ID, {
     treeDataProvider: provider,
     showCollapseAll: false,
     canSelectMany: true,
-    dragAndDropController,
+    dragAndDropController: dragAndDropController as vscode.TreeDragAndDropController<UploadsNode> | undefined,
   });
   view.message = undefined;
   const updateContext = (): void => {
@@ -132,8 +222,15 @@ export function registerUploadsView(
   updateContext();
   const subscription = history.onDidChange(updateContext);
   return {
-    view,
+    // the item commands narrow what they get to records (recordsFromCommandArgs)
+    view: view as unknown as vscode.TreeView<UploadRecord>,
     provider,
-    disposable: vscode.Disposable.from(view, provider, { dispose: () => subscription.dispose() }),
+    disposable: vscode.Disposable.from(
+      view,
+      provider,
+      { dispose: () => subscription.dispose() },
+      vscode.commands.registerCommand(Command.ShowAllProfilesUploads, () => provider.setShowAll(true)),
+      vscode.commands.registerCommand(Command.ShowActiveProfileUploads, () => provider.setShowAll(false)),
+    ),
   };
 }

@@ -12,7 +12,7 @@ import { UploadLog } from '../../../src/vscode/log';
 import type { ConnectionTestResult } from '../../../src/vscode/account';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import { startLarkServer, type LarkServer } from '../../larkServer/server';
-import { getExtensionApi, outputLogText, waitFor } from './helpers';
+import { captureMessages, getExtensionApi, outputLogText, waitFor } from './helpers';
 
 const IMAGES_PATH = '/open-apis/im/v1/images';
 const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
@@ -160,31 +160,38 @@ suite('Account: sign in, token, sign out, test connection (real VS Code)', () =>
     assert.strictEqual(server.tokenRequests(), before + 1);
   });
 
-  test('a base URL refused by the settings is reported as 9105 without a request', async () => {
+  test('a base URL refused by the settings: a new sign-in says 9105 without a request; the signed-in profile keeps its own origin', async () => {
     const before = server.requests.length;
+    const messages = captureMessages();
     try {
       await setUserSetting(Setting.CustomBaseUrl, 'http://example.com');
-      await waitFor(() => typeof api.session.baseUrl() !== 'string', 10000, 'the refused base URL');
-      const result = await testConnection();
-      assert.strictEqual(result.ok, false);
-      assert.strictEqual(result.code, 9105);
-      await assert.rejects(api.session.client(), (e: { code?: number }) => e.code === 9105);
-      assert.strictEqual(server.requests.length, before);
+      await waitFor(() => typeof api.session.settingsBaseUrl() !== 'string', 10000, 'the refused base URL');
+      // with profiles, the origin belongs to the profile: the settings only choose where a new one goes
+      assert.strictEqual(api.session.baseUrl(), server.baseUrl);
+      assert.strictEqual(await vscode.commands.executeCommand<boolean>(Command.SignIn, { appId: 'cli_another_app', appSecret: 'another-secret' }), false);
+      assert.ok(messages.texts('error').some((t) => /base URL setting is refused/.test(t)), JSON.stringify(messages.shown));
+      assert.strictEqual(server.requests.length, before, 'no request for a refused origin');
+      assert.deepStrictEqual(await testConnection(), { ok: true }, 'the signed-in profile is not affected');
     } finally {
+      messages.dispose();
       await setUserSetting(Setting.CustomBaseUrl, server.baseUrl);
-      await waitFor(() => api.session.baseUrl() === server.baseUrl, 10000, 'the stand-in base URL again');
+      await waitFor(() => api.session.settingsBaseUrl() === server.baseUrl, 10000, 'the stand-in base URL again');
     }
   });
 
   test('an unreachable server is reported as a network error (9101)', async () => {
+    // a profile whose origin nobody listens on (the store takes any origin the https rule allows)
+    const before = api.profiles.profile();
+    assert.ok(before, 'signed in with a profile');
+    const dead = await api.profiles.store.add({ name: 'Dead port', origin: 'http://127.0.0.1:9', credentials: { kind: 'app', appId: server.demo.appId, appSecret: server.demo.appSecret } });
     try {
-      await setUserSetting(Setting.CustomBaseUrl, 'http://127.0.0.1:9');
       await waitFor(() => api.session.baseUrl() === 'http://127.0.0.1:9', 10000, 'the dead base URL');
       const result = await testConnection();
       assert.strictEqual(result.ok, false);
       assert.strictEqual(result.code, 9101);
     } finally {
-      await setUserSetting(Setting.CustomBaseUrl, server.baseUrl);
+      await vscode.commands.executeCommand(Command.RemoveProfile, { profile: dead.name, confirm: false });
+      await api.profiles.use(before.id);
       await waitFor(() => api.session.baseUrl() === server.baseUrl, 10000, 'the stand-in base URL again');
     }
   });

@@ -87,9 +87,10 @@ suite('Security (real VS Code + stand-in Lark servers)', () => {
     wsSettingsBefore = fs.existsSync(wsSettingsFile) ? fs.readFileSync(wsSettingsFile, 'utf8') : undefined;
     await config().update(Setting.Region, 'custom', vscode.ConfigurationTarget.Global);
     await config().update(Setting.CustomBaseUrl, server.baseUrl, vscode.ConfigurationTarget.Global);
-    await waitFor(() => api.session.baseUrl() === server.baseUrl, 10000, 'the session to use the stand-in server');
     const signedIn = await vscode.commands.executeCommand<boolean>(Command.SignIn, { appId: APP_ID, appSecret: APP_SECRET });
     assert.strictEqual(signedIn, true, 'sign in against the stand-in server');
+    // the origin belongs to the profile signed in with (made at the user settings' origin)
+    assert.strictEqual(api.session.baseUrl(), server.baseUrl, 'the session uses the stand-in server');
   });
 
   suiteTeardown(async () => {
