@@ -96,6 +96,21 @@ export async function takeReadmePictures(say: (line: string) => void): Promise<s
     taken.push(await screenshot('local-images', { clip: { x: 0, y: 0, width: 1000, height: 420 }, settleMs: 500 }));
     say(`picture: ${taken[taken.length - 1]}`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    // 4. Profiles: the switcher the status bar opens, with two apps.
+    const prod = { appId: 'cli_a7f3production01', appSecret: 'picture-secret-not-real-0002' };
+    server.addApp(prod);
+    const current = api.session.profile()?.name;
+    if (current) await vscode.commands.executeCommand(Command.RenameProfile, { profile: current, name: 'Staging bot' });
+    if ((await vscode.commands.executeCommand<boolean>(Command.AddProfile, { ...prod, name: 'Production bot' })) !== true) throw new Error('could not add the second profile');
+    await vscode.commands.executeCommand(Command.SwitchProfile, { profile: 'Staging bot' });
+    await openEditor('docs/card.json', '{\n  "tag": "img",\n  "img_key": "img_v3_02ab_6b1c…"\n}\n');
+    void vscode.commands.executeCommand(Command.SwitchProfile); // the status bar's command: a quick pick
+    await sleep(1200);
+    taken.push(await screenshot('profiles', { clip: { x: 0, y: 0, width: 1280, height: 300 }, settleMs: 300 }));
+    say(`picture: ${taken[taken.length - 1]}`);
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     return taken;
   } finally {
     await vscode.commands.executeCommand(Command.SignOut, { confirm: false });
