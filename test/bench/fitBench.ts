@@ -9,22 +9,10 @@ import { promises as fsp, mkdtempSync, rmSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
+import { noise } from '../support/noise';
 
 const MB = 1_000_000;
 
-function noise(length: number, seed = 0x9e3779b9): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 255;
-  }
-  return out;
-}
 
 export async function makeFitInputs(dir: string): Promise<Record<string, string>> {
   await fsp.mkdir(dir, { recursive: true });

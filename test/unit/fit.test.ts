@@ -13,6 +13,7 @@ import { fitDimensions, fitImage, loadSharp, PIXEL_BUDGET, type FitOptions, type
 import { validateImageBytes } from '../../src/core/validate';
 import { LocalCode, MAX_IMAGE_BYTES } from '../../src/core/types';
 import type { UploadError } from '../../src/core/larkErrors';
+import { noise } from '../support/noise';
 
 /** A loader that counts its calls (and hands out the real sharp). */
 function countingLoader(): { load: () => Sharp; calls: () => number } {
@@ -26,20 +27,6 @@ function countingLoader(): { load: () => Sharp; calls: () => number } {
   };
 }
 
-/** Deterministic noise (xorshift32): incompressible pixels for the 10 MiB cases. */
-function noise(length: number, seed = 0x9e3779b9): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 255;
-  }
-  return out;
-}
 
 async function rejection(p: Promise<unknown>): Promise<UploadError> {
   try {

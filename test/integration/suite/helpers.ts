@@ -3,6 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { LarkImageUploadApi } from '../../../src/extension';
+import { Command } from '../../../src/constants';
+import { startLarkServer, type LarkServer } from '../../larkServer/server';
 
 export const EXTENSION_ID = 'lark-image-upload.lark-image-upload';
 
@@ -148,4 +150,29 @@ export function captureMessages(): { readonly shown: ShownMessage[]; texts(sever
     texts: (severity) => shown.filter((m) => severity === undefined || m.severity === severity).map((m) => m.text),
     dispose: () => Object.assign(window, originals),
   };
+}
+
+/** What a suite that uploads needs: the API, a stand-in server it is signed in to, the workspace and the fixtures. */
+export interface StandIn {
+  api: LarkImageUploadApi;
+  server: LarkServer;
+  /** the workspace folder's path */
+  ws: string;
+  /** test/fixtures/generated of the extension under test */
+  fixtures: string;
+}
+
+/** Starts a stand-in Lark server and signs in to it (user settings: region custom, its base URL). */
+export async function signedInToStandIn(): Promise<StandIn> {
+  const api = await getExtensionApi();
+  const server = await startLarkServer();
+  const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+  if (!ws) throw new Error('the test run opens a workspace folder');
+  const fixtures = path.join(getExtension().extensionPath, 'test', 'fixtures', 'generated');
+  const config = vscode.workspace.getConfiguration('larkImageUpload');
+  await config.update('region', 'custom', vscode.ConfigurationTarget.Global);
+  await config.update('customBaseUrl', server.baseUrl, vscode.ConfigurationTarget.Global);
+  const signedIn = await vscode.commands.executeCommand<boolean>(Command.SignIn, { appId: server.demo.appId, appSecret: server.demo.appSecret });
+  if (signedIn !== true) throw new Error('could not sign in to the stand-in server');
+  return { api, server, ws, fixtures };
 }

@@ -10,8 +10,8 @@ import * as vscode from 'vscode';
 import { Command, PASTE_DROP_EDIT_KIND } from '../../../src/constants';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import type { UploadSummary } from '../../../src/vscode/upload';
-import { startLarkServer, type LarkServer } from '../../larkServer/server';
-import { getExtension, getExtensionApi, waitFor, type ShownMessage } from './helpers';
+import type { LarkServer } from '../../larkServer/server';
+import { getExtension, signedInToStandIn, waitFor, type ShownMessage } from './helpers';
 
 const config = (scope?: vscode.ConfigurationScope) => vscode.workspace.getConfiguration('larkImageUpload', scope);
 const GLOBAL = vscode.ConfigurationTarget.Global;
@@ -87,15 +87,7 @@ suite('Insert what the place needs (real VS Code + stand-in Lark server)', () =>
 
   suiteSetup(async function () {
     this.timeout(60000);
-    api = await getExtensionApi();
-    server = await startLarkServer();
-    ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
-    assert.ok(ws, 'the test run opens a workspace folder');
-    fixtures = path.join(getExtension().extensionPath, 'test', 'fixtures', 'generated');
-    await config().update('region', 'custom', GLOBAL);
-    await config().update('customBaseUrl', server.baseUrl, GLOBAL);
-    const signedIn = await vscode.commands.executeCommand<boolean>(Command.SignIn, { appId: server.demo.appId, appSecret: server.demo.appSecret });
-    assert.strictEqual(signedIn, true, 'sign in against the stand-in server');
+    ({ api, server, ws, fixtures } = await signedInToStandIn());
   });
 
   suiteTeardown(async () => {

@@ -9,8 +9,8 @@ import * as vscode from 'vscode';
 import { Command } from '../../../src/constants';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import type { LocalImagesSummary } from '../../../src/vscode/localImages';
-import { startLarkServer, type LarkServer } from '../../larkServer/server';
-import { captureMessages, getExtension, getExtensionApi, waitFor } from './helpers';
+import type { LarkServer } from '../../larkServer/server';
+import { captureMessages, signedInToStandIn, waitFor } from './helpers';
 
 const config = () => vscode.workspace.getConfiguration('larkImageUpload');
 const KEY = /^img_v\d+_[A-Za-z0-9_-]+$/;
@@ -60,17 +60,9 @@ suite('Local images in documents (real VS Code + stand-in Lark server)', () => {
 
   suiteSetup(async function () {
     this.timeout(60000);
-    api = await getExtensionApi();
-    server = await startLarkServer();
-    ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
-    assert.ok(ws, 'the test run opens a workspace folder');
+    ({ api, server, ws, fixtures } = await signedInToStandIn());
     dir = path.join(ws, 'local-images');
     fs.mkdirSync(dir, { recursive: true });
-    fixtures = path.join(getExtension().extensionPath, 'test', 'fixtures', 'generated');
-    await config().update('region', 'custom', vscode.ConfigurationTarget.Global);
-    await config().update('customBaseUrl', server.baseUrl, vscode.ConfigurationTarget.Global);
-    const signedIn = await vscode.commands.executeCommand<boolean>(Command.SignIn, { appId: server.demo.appId, appSecret: server.demo.appSecret });
-    assert.strictEqual(signedIn, true, 'sign in against the stand-in server');
   });
 
   suiteTeardown(async () => {
