@@ -12,6 +12,10 @@ import { LocalCode } from '../../src/core/types';
 import { TEMPLATE_IDS, fileMessage } from '../../src/core/templates';
 import { FILES_PATH, UPLOAD_PATH, startLarkServer, type LarkServer } from '../larkServer/server';
 import { ManualClock, drive } from '../support/manualClock';
+import { arrivalsByOffset, clockedJobs as countedJobs } from '../support/clockedJobs';
+
+/** Jobs that send through the limiter's acquire (counted as waiting for the clock). */
+const clockedJobs = (count: number, send: (signal: AbortSignal, acquire: () => Promise<void>) => Promise<unknown>) => countedJobs(count, ({ signal, acquire }) => send(signal, acquire));
 
 let dir: string;
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
@@ -238,36 +242,6 @@ suite('core/larkClient.uploadFile against the stand-in server', () => {
   });
 });
 
-/**
- * `count` jobs calling `send(signal, acquire)`, counting those running and those waiting on the
- * clock, so `drive` moves the manual clock only when every running job waits for it.
- */
-function clockedJobs(count: number, send: (signal: AbortSignal, acquire: () => Promise<void>) => Promise<unknown>) {
-  let running = 0;
-  let waiting = 0;
-  const jobs: Job<unknown>[] = Array.from({ length: count }, () => async ({ signal, acquire }) => {
-    running++;
-    try {
-      return await send(signal, async () => {
-        waiting++;
-        try {
-          await acquire();
-        } finally {
-          waiting--;
-        }
-      });
-    } finally {
-      running--;
-    }
-  });
-  return { jobs, idle: () => running === waiting };
-}
-
-function arrivalsByOffset(requests: { at: number }[], t0: number): Record<number, number> {
-  const counts: Record<number, number> = {};
-  for (const r of requests) counts[r.at - t0] = (counts[r.at - t0] ?? 0) + 1;
-  return counts;
-}
 
 suite('core/fileUpload: the files API has its own budget (manual clock shared with the stand-in)', () => {
   let server: LarkServer | undefined;

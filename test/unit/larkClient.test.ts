@@ -17,6 +17,7 @@ import { UploadError } from '../../src/core/larkErrors';
 import { LocalCode } from '../../src/core/types';
 import { startLarkServer, TOKEN_PATH, UPLOAD_PATH, type LarkServer, type MockApp } from '../larkServer/server';
 import { ManualClock, drive } from '../support/manualClock';
+import { arrivalsByOffset, clockedJobs } from '../support/clockedJobs';
 
 let dir: string;
 let png: string;
@@ -614,49 +615,19 @@ suite('core/larkClient: one scope per app or tenant (dedupe index and rate budge
   }
 });
 
-/**
- * Jobs that upload `source` and count how many are running and how many wait for the limiter, so
- * `drive` moves the manual clock only when every running upload waits for it.
- */
+/** Jobs that upload a PNG through the limiter (optionally after a preparation time on the clock). */
 function budgetedUploads(client: LarkClient, count: number, onSend?: () => void, prep?: { clock: ManualClock; prepMs: (index: number) => number }) {
-  let running = 0;
-  let waiting = 0;
-  const jobs: Job<unknown>[] = Array.from({ length: count }, (_, index) => async ({ signal, acquire }) => {
-    running++;
-    try {
-      const prepMs = prep?.prepMs(index) ?? 0;
-      if (prep && prepMs > 0) {
-        waiting++;
-        try {
-          await prep.clock.sleep(prepMs, signal);
-        } finally {
-          waiting--;
-        }
-      }
-      return await client.uploadImage(pngSource(), 'message', {
-        signal,
-        beforeSend: async () => {
-          waiting++;
-          try {
-            await acquire();
-          } finally {
-            waiting--;
-          }
-          onSend?.();
-        },
-      });
-    } finally {
-      running--;
-    }
+  return clockedJobs(count, async ({ index, signal, acquire, waiting }) => {
+    const prepMs = prep?.prepMs(index) ?? 0;
+    if (prep && prepMs > 0) await waiting(() => prep.clock.sleep(prepMs, signal));
+    return client.uploadImage(pngSource(), 'message', {
+      signal,
+      beforeSend: async () => {
+        await acquire();
+        onSend?.();
+      },
+    });
   });
-  return { jobs, idle: () => running === waiting };
-}
-
-/** How many requests arrived at each offset from `t0` (ms of the manual clock). */
-function arrivalsByOffset(requests: { at: number }[], t0: number): Record<number, number> {
-  const counts: Record<number, number> = {};
-  for (const r of requests) counts[r.at - t0] = (counts[r.at - t0] ?? 0) + 1;
-  return counts;
 }
 
 suite('core/scheduler + client: the 50/s budget, exactly (manual clock shared with the stand-in)', () => {
