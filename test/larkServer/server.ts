@@ -1,7 +1,7 @@
 /*
  * Stand-in Lark / Feishu Open Platform server for tests and the demo.
  *
- * A real HTTP server on 127.0.0.1 reproducing what /work/shared/lark/upload-image-api.md and
+ * A real HTTP server on 127.0.0.1 reproducing what the shared Lark docs upload-image-api.md and
  * api-facts.md describe for:
  *   POST /open-apis/auth/v3/tenant_access_token/internal
  *   POST /open-apis/im/v1/images                      (multipart: image_type + image)

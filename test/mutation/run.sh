@@ -20,13 +20,16 @@ node --import ./test/mutation/concurrency.mjs node_modules/@stryker-mutator/core
   run test/mutation/stryker.config.json "$@"
 rc=$?
 
-# The incremental file is committed: keep this machine's paths out of it.
+# The incremental file is committed: keep this machine's paths (checkout, temp folder) out of it.
 inc=test/mutation/stryker-incremental.json
 if [ -f "$inc" ]; then
   node -e '
     const fs = require("fs");
     const [file, root] = process.argv.slice(1);
-    const text = fs.readFileSync(file, "utf8").split(JSON.stringify(root).slice(1, -1)).join(".");
+    const esc = (p) => JSON.stringify(p).slice(1, -1);
+    // a linked node_modules resolves to another checkout: its folder goes too
+    const modulesRoot = require("path").dirname(fs.realpathSync("node_modules"));
+    const text = fs.readFileSync(file, "utf8").split(esc(root)).join(".").split(esc(modulesRoot) + "/").join("./").split(esc(require("os").tmpdir()) + "/").join("<tmp>/");
     const report = JSON.parse(text);
     report.projectRoot = ".";
     fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");

@@ -16,7 +16,7 @@ import {
 import { LocalCode } from '../../src/core/types';
 import { validateImageBytes } from '../../src/core/validate';
 
-// Hard-coded from /work/shared/lark/upload-image-api.md and api-facts.md (not from the catalog).
+// Hard-coded from the shared Lark docs upload-image-api.md and api-facts.md (not from the catalog).
 const UPLOAD_CODES = [232096, 234001, 234002, 234006, 234007, 234010, 234011, 234039, 234041, 234042];
 const DOWNLOAD_CODES = [234005, 234008];
 const GATEWAY_CODES = [
