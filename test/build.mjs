@@ -44,6 +44,9 @@ const common = {
   sourcemap: dev,
   logLevel: 'warning',
   legalComments: 'none',
+  // UTF-8 output: the Chinese error hints take 3 bytes a character instead of a 6-byte \uXXXX escape
+  // (Node and the extension host read bundles as UTF-8)
+  charset: 'utf8',
   plugins: [dropWebStreamsPolyfill],
   // jsonc-parser's "main" is a UMD build whose require('./impl/...') calls esbuild cannot follow:
   // bundle its ES module build instead (the way VS Code's own extensions bundle it)
