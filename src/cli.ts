@@ -11,7 +11,7 @@ import { expandFolders, isFolder, walkImageFiles } from './core/collect';
 import { IMAGE_TYPES, LocalCode, type ImageType } from './core/types';
 import { certificateHint, proxyFetch } from './cliProxy';
 import { rewriteMain } from './cliRewrite';
-import { UsageError, parseOptions } from './cliArgs';
+import { UsageError, parseOptions, type Io } from './cliArgs';
 
 export { didYouMean, levenshtein } from './cliArgs';
 
@@ -44,12 +44,6 @@ Options:
                         image within the limits is still uploaded byte-for-byte
   -h, --help            this text
 Exit status: 0 all uploaded, 1 some failed, 2 usage error.`;
-
-interface Io {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-  env: NodeJS.ProcessEnv;
-}
 
 const OPTIONS = {
   'base-url': { type: 'string' },

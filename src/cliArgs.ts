@@ -3,6 +3,13 @@
 import { parseArgs, type ParseArgsConfig } from 'util';
 
 /** `showUsage`: print the usage text after the message (an option we do not know). */
+/** Where a CLI command writes and what environment it reads (tests pass their own). */
+export interface Io {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
 export class UsageError extends Error {
   constructor(
     message: string,

@@ -16,7 +16,7 @@ import { findImageReferences, resolveLocal, type ImageReference } from './core/r
 import { rewriteReferences } from './core/rewrite';
 import { IMAGE_TYPES, LocalCode, type ImageType } from './core/types';
 import { certificateHint, proxyFetch } from './cliProxy';
-import { UsageError, parseOptions } from './cliArgs';
+import { UsageError, parseOptions, type Io } from './cliArgs';
 
 export const REWRITE_USAGE = `Usage: lark-image-upload rewrite [--base-url URL] [--image-type message|avatar] [--fit] DOC...
 
@@ -43,12 +43,6 @@ unknown option).`;
 export interface RewriteKit {
   /** hint lines for these failures, as the upload command prints them */
   hints(outcomes: readonly FileOutcome[], credentials: Credentials, said: readonly number[]): string[];
-}
-
-interface Io {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-  env: NodeJS.ProcessEnv;
 }
 
 const OPTIONS = {

@@ -7,12 +7,13 @@ import * as path from 'path';
 import { LarkClient } from '../../src/core/larkClient';
 import { RateLimiter, UploadScheduler, rateLimiterFor, type Job } from '../../src/core/scheduler';
 import { FILE_TYPES, MAX_FILE_BYTES, fileTypeFor, filesBudgetKey, mimeForFile, uploadAsFiles } from '../../src/core/fileUpload';
-import { UploadError, fileApiHintFor, hintFor } from '../../src/core/larkErrors';
+import { fileApiHintFor, hintFor } from '../../src/core/larkErrors';
 import { LocalCode } from '../../src/core/types';
 import { TEMPLATE_IDS, fileMessage } from '../../src/core/templates';
 import { FILES_PATH, UPLOAD_PATH, startLarkServer, type LarkServer } from '../larkServer/server';
 import { ManualClock, drive } from '../support/manualClock';
 import { arrivalsByOffset, clockedJobs as countedJobs } from '../support/clockedJobs';
+import { rejectsWithCode } from '../support/rejectsWithCode';
 
 /** Jobs that send through the limiter's acquire (counted as waiting for the clock). */
 const clockedJobs = (count: number, send: (signal: AbortSignal, acquire: () => Promise<void>) => Promise<unknown>) => countedJobs(count, ({ signal, acquire }) => send(signal, acquire));
@@ -40,17 +41,6 @@ suiteTeardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function appClient(server: LarkServer, extra: Partial<ConstructorParameters<typeof LarkClient>[0]> = {}): LarkClient {
   return new LarkClient({ baseUrl: server.baseUrl, credentials: { kind: 'app', appId: server.demo.appId, appSecret: server.demo.appSecret }, ...extra });
-}
-
-async function rejectsWithCode(p: Promise<unknown>, code: number): Promise<UploadError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof UploadError, `expected UploadError, got ${String(e)}`);
-    assert.strictEqual(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected code ${code}, but it resolved`);
 }
 
 const filesRequests = (server: LarkServer) => server.requests.filter((r) => r.path === FILES_PATH);

@@ -18,6 +18,7 @@ import { LocalCode } from '../../src/core/types';
 import { startLarkServer, TOKEN_PATH, UPLOAD_PATH, type LarkServer, type MockApp } from '../larkServer/server';
 import { ManualClock, drive } from '../support/manualClock';
 import { arrivalsByOffset, clockedJobs } from '../support/clockedJobs';
+import { rejectsWithCode } from '../support/rejectsWithCode';
 
 let dir: string;
 let png: string;
@@ -45,17 +46,6 @@ async function until(condition: () => boolean, what = 'condition', deadlineMs = 
     if (Date.now() > giveUp) assert.fail(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 2));
   }
-}
-
-async function rejectsWithCode(p: Promise<unknown>, code: number): Promise<UploadError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof UploadError, `expected UploadError, got ${String(e)}`);
-    assert.strictEqual(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected code ${code}, but it resolved`);
 }
 
 suite('core/baseUrl', () => {
