@@ -11,6 +11,8 @@ type Token = MarkdownIt.Token;
 type StateInline = MarkdownIt.StateInline;
 type StateCore = MarkdownIt.StateCore;
 type RuleInline = MarkdownIt.ParserInline.RuleInline;
+type RuleBlock = MarkdownIt.ParserBlock.RuleBlock;
+type StateBlock = MarkdownIt.StateBlock;
 
 export type DocumentKind = 'markdown' | 'json' | 'yaml';
 
@@ -150,10 +152,24 @@ function reference(starts: readonly number[], start: number, end: number, ref: s
 /** Where, in a block's inline content, an image destination or an HTML tag was found. */
 type InlineHit = { kind: 'image'; destStart: number; destEnd: number } | { kind: 'html'; start: number; end: number };
 
+/** A link reference definition (`[label]: destination`): where its destination is, by line and column. */
+interface Definition {
+  label: string;
+  /** 0-based line of the destination */
+  line: number;
+  /** columns of the destination on that line (end exclusive), angle brackets included */
+  from: number;
+  to: number;
+}
+
 interface MarkdownScan {
   /** the inline token whose content is being parsed at the top level */
   current: Token | undefined;
   hits: Map<Token, InlineHit[]>;
+  /** the first definition of each label, in document order */
+  definitions: Definition[];
+  /** the (normalized) labels that reference-style images use */
+  imageLabels: Set<string>;
 }
 
 let markdownParser: { md: MarkdownIt; scan: MarkdownScan } | undefined;
@@ -176,7 +192,7 @@ function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
   md.normalizeLink = (url) => url;
   md.normalizeLinkText = (text) => text;
   md.validateLink = () => true;
-  const scan: MarkdownScan = { current: undefined, hits: new Map() };
+  const scan: MarkdownScan = { current: undefined, hits: new Map(), definitions: [], imageLabels: new Set() };
   const rules = (md.inline.ruler as unknown as { __rules__: { name: string; fn: RuleInline }[] }).__rules__;
   const original = (name: string): RuleInline => {
     const rule = rules.find((r) => r.name === name);
@@ -195,12 +211,23 @@ function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
   md.inline.ruler.at('image', (state, silent) => {
     const start = state.pos;
     if (!image(state, silent)) return false;
-    if (silent || !topLevel(state)) return true;
+    if (silent) return true;
     // Find the destination again as the rule did: `!` `[label]` `(` spaces `destination`
     const src = state.src;
     const labelEnd = state.md.helpers.parseLinkLabel(state, start + 1, false);
     let pos = labelEnd + 1;
-    if (labelEnd < 0 || src.charCodeAt(pos) !== 0x28 /* ( */) return true; // a reference-style image: its path is in a definition
+    if (labelEnd >= 0 && src.charCodeAt(pos) !== 0x28 /* ( */) {
+      // a reference-style image (`![alt][label]`, `![label][]`, `![label]`): its path is in the
+      // definition; the label is found as markdown-it's image rule finds it
+      let label = '';
+      if (src.charCodeAt(pos) === 0x5b /* [ */) {
+        const end = state.md.helpers.parseLinkLabel(state, pos);
+        if (end >= 0) label = src.slice(pos + 1, end);
+      }
+      scan.imageLabels.add(state.md.utils.normalizeReference(label || src.slice(start + 2, labelEnd)));
+      return true;
+    }
+    if (!topLevel(state)) return true;
     pos++;
     while (pos < state.posMax && (state.md.utils.isSpace(src.charCodeAt(pos)) || src.charCodeAt(pos) === 0x0a)) pos++;
     const dest = state.md.helpers.parseLinkDestination(src, pos, state.posMax);
@@ -213,6 +240,22 @@ function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
     const start = state.pos;
     if (!htmlInline(state, silent)) return false;
     if (!silent && topLevel(state)) note({ kind: 'html', start, end: state.pos });
+    return true;
+  });
+
+  const blockRules = (md.block.ruler as unknown as { __rules__: { name: string; fn: RuleBlock }[] }).__rules__;
+  const referenceRule = blockRules.find((r) => r.name === 'reference')?.fn;
+  if (!referenceRule) throw new Error('markdown-it has no block rule "reference"');
+  md.block.ruler.at('reference', (state, startLine, endLine, silent) => {
+    const references = state.env.references as Record<string, unknown> | undefined;
+    const known = references ? Object.keys(references).length : 0;
+    if (!referenceRule(state, startLine, endLine, silent)) return false;
+    const labels = Object.keys(state.env.references as Record<string, unknown>);
+    // a later definition of a label already defined changes nothing (the first one wins)
+    if (!silent && labels.length > known) {
+      const destination = definitionDestination(state, startLine);
+      if (destination) scan.definitions.push({ label: labels[labels.length - 1], ...destination });
+    }
     return true;
   });
 
@@ -229,6 +272,43 @@ function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
   });
   markdownParser = { md, scan };
   return markdownParser;
+}
+
+/**
+ * Where the destination of the definition that markdown-it's `reference` rule just accepted at
+ * `startLine` is: the rule's own walk (the label, which may span lines and hold escapes, `]:`,
+ * spaces and at most one line break) redone on the lines it read. Lines and columns are those of
+ * the text (markdown-it only turns \r\n and \r into \n, and NUL into one character).
+ */
+function definitionDestination(state: StateBlock, startLine: number): Omit<Definition, 'label'> | undefined {
+  const src = state.src;
+  let line = startLine;
+  const contentStart = (l: number): number => state.bMarks[l] + state.tShift[l];
+  let pos = contentStart(line) + 1; // after `[`
+  for (;;) {
+    let ch = src.charCodeAt(pos);
+    if (ch === 0x5d /* ] */ || Number.isNaN(ch)) break;
+    if (ch === 0x5c /* \ */) ch = src.charCodeAt(++pos);
+    if (ch === 0x0a) {
+      if (++line >= state.lineMax) return undefined;
+      pos = contentStart(line);
+      continue;
+    }
+    pos++;
+  }
+  pos += 2; // `]:`
+  let lineBreaks = 0;
+  for (;;) {
+    const ch = src.charCodeAt(pos);
+    if (ch === 0x0a && lineBreaks++ === 0 && line + 1 < state.lineMax) pos = contentStart(++line);
+    else if (ch === 0x20 || ch === 0x09) pos++;
+    else break;
+  }
+  const lineEnd = state.eMarks[line];
+  const dest = state.md.helpers.parseLinkDestination(src, pos, lineEnd);
+  if (!dest.ok || dest.pos <= pos) return undefined;
+  const rawLineStart = src.lastIndexOf('\n', pos - 1) + 1;
+  return { line, from: pos - rawLineStart, to: dest.pos - rawLineStart };
 }
 
 function mayHoldImage(content: string): boolean {
@@ -281,6 +361,8 @@ function markdownReferences(text: string): ImageReference[] {
   if (!text.includes('![') && !/<img/i.test(text)) return [];
   const { md, scan } = markdown();
   scan.hits = new Map();
+  scan.definitions = [];
+  scan.imageLabels = new Set();
   const tokens = md.parse(text, {});
   const starts = lineStartsOf(text);
   const cursors = new Map<number, number>();
@@ -308,8 +390,21 @@ function markdownReferences(text: string): ImageReference[] {
       }
     }
   }
+  // the definitions that images use (once each, however many images use them)
+  for (const d of scan.definitions) {
+    if (!scan.imageLabels.has(d.label) || d.line >= starts.length) continue;
+    const s = starts[d.line] + d.from;
+    const e = starts[d.line] + d.to;
+    const written = text.slice(s, e);
+    const angled = written.charCodeAt(0) === 0x3c; /* < */
+    const ref = angled ? written.slice(1, -1) : written;
+    const r = reference(starts, s, e, ref, md.utils.unescapeAll(ref));
+    if (r) found.push(r);
+  }
   scan.hits = new Map();
-  return found;
+  scan.definitions = [];
+  scan.imageLabels = new Set();
+  return found.sort((a, b) => a.range.start - b.range.start);
 }
 
 /**

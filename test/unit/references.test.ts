@@ -145,8 +145,44 @@ suite('core/references: Markdown', () => {
     assert.deepStrictEqual(refs.map((r) => [text.slice(r.range.start, r.range.end), r.line]), [['a.png', 2]]);
   });
 
-  test('reference-style images are not reported (their path is in a definition)', () => {
-    assert.deepStrictEqual(seen('![a][logo]\n\n[logo]: ./logo.png\n', 'md'), []);
+  test('reference-style images: the destination of the definition they use, once however many use it', () => {
+    assert.deepStrictEqual(seen('![a][logo]\n\n[logo]: ./logo.png\n', 'md'), [['./logo.png', './logo.png', './logo.png', 3]]);
+    // full, collapsed and shortcut forms; labels match ignoring case and inner whitespace
+    const text = '![one][My  Logo] ![my logo][] ![MY LOGO]\n\n[my logo]: <my logo.png> "The title"\n';
+    assert.deepStrictEqual(seen(text, 'md'), [['my logo.png', 'my logo.png', '<my logo.png>', 3]]);
+  });
+
+  test('a definition only links use is not an image; the first of two definitions wins; URLs and keys are not paths', () => {
+    const text = [
+      '[doc][d] ![pic][p] ![web][w] ![key][k]',
+      '',
+      '[d]: ./doc.png',
+      '[p]: first.png',
+      '[p]: second.png',
+      '[w]: https://example.com/w.png',
+      '[k]: img_v2_0123',
+    ].join('\n');
+    assert.deepStrictEqual(seen(text, 'md'), [['first.png', 'first.png', 'first.png', 4]]);
+  });
+
+  test('definitions in document order with the inline images; in a quote or list, on the next line, escaped, CRLF', () => {
+    const text = '[early]: early.png\n\n![e][early] ![i](inline.png)\n\n> [q]:\n>    ./quoted\\_pic.png\n\n- item ![q]\n\n  [late]: \tlate.png\n  ![l][late]\n';
+    assert.deepStrictEqual(seen(text, 'md'), [
+      ['early.png', 'early.png', 'early.png', 1],
+      ['inline.png', 'inline.png', 'inline.png', 3],
+      ['./quoted\\_pic.png', './quoted_pic.png', './quoted\\_pic.png', 6],
+      ['late.png', 'late.png', 'late.png', 10],
+    ]);
+    const crlf = '![a][r]\r\n\r\n[r]: dir/r.png\r\n';
+    const [r] = findImageReferences(crlf, 'md');
+    assert.deepStrictEqual([r.range.start, r.range.end, r.line], [crlf.indexOf('dir/r.png'), crlf.indexOf('dir/r.png') + 9, 3]);
+  });
+
+  test('a definition inside a code block or undefined labels: nothing; a multi-line label still finds its destination', () => {
+    assert.deepStrictEqual(seen('![a][c]\n\n```\n[c]: code.png\n```\n', 'md'), []);
+    assert.deepStrictEqual(seen('![a][nowhere]\n', 'md'), []);
+    const text = '![a][two\nlines]\n\n[two\nlines]: two.png\n';
+    assert.deepStrictEqual(seen(text, 'md'), [['two.png', 'two.png', 'two.png', 5]]);
   });
 
   test('an image inside an image\'s alt text: only the outer one', () => {
