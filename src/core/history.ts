@@ -33,6 +33,8 @@ export interface UploadRecord {
   appId?: string;
   /** The profile that uploaded it; undefined for records made before profiles (and not migrated). */
   profileId?: string;
+  /** sha256 (hex) of the bytes uploaded, when known (records made before re-keying have none). */
+  sha256?: string;
 }
 
 export interface HistoryStorage {
@@ -51,7 +53,7 @@ const DEFAULT_HISTORY_LIMIT = 500;
 
 type NewRecord = Omit<UploadRecord, 'id' | 'at'> & { at?: number };
 
-const OPTIONAL_STRINGS = ['filePath', 'imageKey', 'message', 'logId', 'format', 'appId', 'profileId'] as const;
+const OPTIONAL_STRINGS = ['filePath', 'imageKey', 'message', 'logId', 'format', 'appId', 'profileId', 'sha256'] as const;
 const OPTIONAL_NUMBERS = ['code', 'size', 'width', 'height', 'uploadedAt'] as const;
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -49,7 +49,7 @@ export async function uploadBytes(items: readonly BytesItem[], options: UploadBy
     // Identical bytes in one gesture are uploaded once, with or without the index.
     const hash = hashBytes(item.bytes);
     const key = dedupe ? DedupeIndex.keyFor(hash, imageType, client.scopeKey) : undefined;
-    const group: UploadGroup = groups.get(hash) ?? { key, source: { kind: 'bytes', bytes: item.bytes, mime: info.mime, name }, members: [] };
+    const group: UploadGroup = groups.get(hash) ?? { key, source: { kind: 'bytes', bytes: item.bytes, mime: info.mime, name }, members: [], sha256: hash };
     group.members.push({ index, file: name, info });
     groups.set(hash, group);
   });

@@ -20,6 +20,8 @@ export type FileOutcome =
       /** true when the key came from the dedupe index (or an identical file earlier in the batch). */
       deduped: boolean;
       attempts: number;
+      /** sha256 (hex) of the bytes, when they were hashed (dedupe on, or bytes). */
+      sha256?: string;
     }
   | {
       file: string;
@@ -136,7 +138,7 @@ export async function uploadFiles(files: readonly string[], options: UploadFiles
     const file = files[index];
     // Identical content is one group (dedupe on); without dedupe, the same path is.
     const key = p.hash === undefined ? undefined : DedupeIndex.keyFor(p.hash, imageType, client.scopeKey);
-    uploads.add(key ?? `path:${p.info.path}`, { key, source: { kind: 'file', path: p.info.path, mime: p.info.mime }, members: [{ index, file, info: p.info }] });
+    uploads.add(key ?? `path:${p.info.path}`, { key, source: { kind: 'file', path: p.info.path, mime: p.info.mime }, members: [{ index, file, info: p.info }], sha256: p.hash });
   });
   await uploads.finished();
 
@@ -151,6 +153,8 @@ export interface UploadGroup {
   key: string | undefined;
   source: UploadSource;
   members: { index: number; file: string; info: ImageInfo }[];
+  /** sha256 of the content, when hashed: given to the members' outcomes. */
+  sha256?: string;
 }
 
 type UploadOptions = Pick<UploadFilesOptions, 'client' | 'scheduler' | 'imageType' | 'dedupe' | 'force' | 'signal' | 'onError'>;
@@ -176,7 +180,7 @@ type Answer = { ok: true; imageKey: string; logId: string | undefined; attempts:
  * others; one added after the group ended gets the same answer at once (never a second request).
  */
 class GroupUploads {
-  private readonly groups = new Map<string, { members: UploadGroup['members']; answer?: Answer }>();
+  private readonly groups = new Map<string, { members: UploadGroup['members']; answer?: Answer; sha256?: string }>();
   private readonly running: Promise<void>[] = [];
   private readonly remembering: Promise<void>[] = [];
   private readonly lane: <R>(fn: () => Promise<R>) => Promise<R>;
@@ -192,11 +196,11 @@ class GroupUploads {
   add(id: string, group: UploadGroup): void {
     const live = this.groups.get(id);
     if (!live) {
-      const created = { members: [...group.members] };
+      const created = { members: [...group.members], sha256: group.sha256 };
       this.groups.set(id, created);
       this.running.push(this.run(created, group));
     } else if (live.answer) {
-      for (const m of group.members) this.answer(m, live.answer, true);
+      for (const m of group.members) this.answer(m, live.answer, true, live.sha256);
     } else {
       live.members.push(...group.members);
     }
@@ -216,7 +220,7 @@ class GroupUploads {
     }
   }
 
-  private async run(live: { members: UploadGroup['members']; answer?: Answer }, group: UploadGroup): Promise<void> {
+  private async run(live: { members: UploadGroup['members']; answer?: Answer; sha256?: string }, group: UploadGroup): Promise<void> {
     const { client, scheduler, imageType, dedupe, signal } = this.options;
     let answer: Answer | undefined;
     if (dedupe && group.key && !this.options.force) {
@@ -235,7 +239,7 @@ class GroupUploads {
       }
     }
     live.answer = answer;
-    live.members.forEach((m, position) => this.answer(m, answer, position > 0));
+    live.members.forEach((m, position) => this.answer(m, answer, position > 0, live.sha256));
   }
 
   private answerOf(outcome: JobOutcome<{ imageKey: string; logId: string | undefined }>): Answer {
@@ -243,9 +247,9 @@ class GroupUploads {
     return { ok: true, imageKey: outcome.value.imageKey, logId: outcome.value.logId, attempts: outcome.attempts, reused: false };
   }
 
-  private answer(m: UploadGroup['members'][number], a: Answer, copy: boolean): void {
+  private answer(m: UploadGroup['members'][number], a: Answer, copy: boolean, sha256: string | undefined): void {
     if (a.ok) {
-      this.settle(m.index, { file: m.file, ok: true, imageKey: a.imageKey, logId: a.logId, info: m.info, deduped: a.reused || copy, attempts: a.attempts });
+      this.settle(m.index, { file: m.file, ok: true, imageKey: a.imageKey, logId: a.logId, info: m.info, deduped: a.reused || copy, attempts: a.attempts, ...(sha256 ? { sha256 } : {}) });
     } else {
       this.settle(m.index, failed(m.file, m.info, a.error, 'upload', a.attempts));
     }

@@ -94,12 +94,13 @@ function historyEntry(subject: OutcomeSubject, o: FileOutcome, target: UploadTar
     logId: o.logId,
   };
   if (!o.ok) return { ...common, ok: false, code: o.code, message: o.message };
-  if (!o.deduped) return { ...common, ok: true, imageKey: o.imageKey };
+  const sha256 = o.sha256 !== undefined ? { sha256: o.sha256 } : {};
+  if (!o.deduped) return { ...common, ok: true, imageKey: o.imageKey, ...sha256 };
   // Nothing was sent: keep the log_id and time of the upload that made the key. An identical file
   // earlier in this batch is being recorded right now (its log_id came with the outcome).
   const origin = history.originOf(o.imageKey);
   const uploadedAt = origin.uploadedAt ?? (o.logId !== undefined ? Date.now() : undefined);
-  return { ...common, ok: true, imageKey: o.imageKey, reused: true, logId: origin.logId ?? o.logId, uploadedAt };
+  return { ...common, ok: true, imageKey: o.imageKey, reused: true, logId: origin.logId ?? o.logId, uploadedAt, ...sha256 };
 }
 
 /** For the log: the message of whatever was thrown. */

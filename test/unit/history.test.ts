@@ -141,6 +141,19 @@ suite('core/history', () => {
     assert.deepStrictEqual(new UploadHistory(storage).list(), h.list());
   });
 
+  test('sha256 of the uploaded bytes is kept (and survives a reload); a malformed one is dropped, not the record', async () => {
+    const storage = new MemoryStorage();
+    const h = new UploadHistory(storage, 500, clock());
+    const sha = 'a'.repeat(64);
+    await h.add(ok('/i/a.png', 'img_v2_a', { sha256: sha }));
+    assert.strictEqual(h.findByKey('img_v2_a')?.sha256, sha);
+    const raw = storage.get() as { records: Record<string, unknown>[] };
+    raw.records.push({ ...raw.records[0], id: 'other', imageKey: 'img_v2_b', filePath: '/i/b.png', sha256: 42 });
+    const again = new UploadHistory(storage, 500, clock());
+    assert.strictEqual(again.findByKey('img_v2_a')?.sha256, sha);
+    assert.strictEqual(again.findByKey('img_v2_b')?.sha256, undefined);
+  });
+
   test('an explicit at is kept', async () => {
     const h = new UploadHistory(new MemoryStorage());
     const r = await h.add({ ...ok('/i/a.png', 'k'), at: 42 });

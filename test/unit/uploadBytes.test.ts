@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { LarkClient } from '../../src/core/larkClient';
 import { UploadScheduler } from '../../src/core/scheduler';
-import { DedupeIndex, MemoryStore } from '../../src/core/dedupe';
+import { DedupeIndex, MemoryStore, hashBytes } from '../../src/core/dedupe';
 import { nameForPasted, uploadBytes } from '../../src/core/uploadBytes';
 import { uploadFiles } from '../../src/core/uploadFiles';
 import { LocalCode } from '../../src/core/types';
@@ -70,6 +70,20 @@ suite('core/uploadBytes against the stand-in server', () => {
     const forced = await uploadBytes([{ bytes: png }], { client, scheduler, imageType: 'message', dedupe, force: true });
     assert.ok(forced[0].ok && !forced[0].deduped);
     assert.strictEqual(uploads().length, 2);
+  });
+
+  test('outcomes carry the sha256 of the bytes (bytes always; files when hashed for dedupe), copies included', async () => {
+    const dedupe = new DedupeIndex(new MemoryStore());
+    const scheduler = new UploadScheduler();
+    const png = fs.readFileSync(fx.png);
+    const sha = hashBytes(png);
+    const fromBytes = await uploadBytes([{ bytes: png }, { bytes: Buffer.from(png) }], { client, scheduler, imageType: 'message' });
+    assert.deepStrictEqual(fromBytes.map((o) => o.ok && o.sha256), [sha, sha]);
+    const fromFiles = await uploadFiles([fx.png, fx.png], { client, scheduler, imageType: 'message', dedupe });
+    assert.deepStrictEqual(fromFiles.map((o) => o.ok && o.sha256), [sha, sha]);
+    const reused = await uploadBytes([{ bytes: png }], { client, scheduler, imageType: 'message', dedupe });
+    assert.ok(reused[0].ok && reused[0].deduped);
+    assert.strictEqual(reused[0].sha256, sha, 'a key the index answered too');
   });
 
   test('dedupe store failures: the upload is still ok, lookup and remember failures go to onError', async () => {
