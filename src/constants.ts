@@ -33,6 +33,7 @@ export const Command = {
   RemoveProfile: 'larkImageUpload.removeProfile',
   ShowAllProfilesUploads: 'larkImageUpload.showAllProfilesUploads',
   ShowActiveProfileUploads: 'larkImageUpload.showActiveProfileUploads',
+  RekeyForProfile: 'larkImageUpload.rekeyForProfile',
 } as const;
 
 export const VIEW_CONTAINER_ID = 'larkImageUpload';

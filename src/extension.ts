@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 import { StateKey } from './constants';
 import { UploadHistory } from './core/history';
 import { PreviewFolder } from './core/previewFolder';
+import { PastedCopies } from './core/pastedCopies';
+import { Rekeyer } from './vscode/rekey';
 import { UploadLog } from './vscode/log';
 import { readSettings } from './vscode/settings';
 import { ProfileCredentials } from './vscode/credentials';
@@ -45,6 +47,10 @@ export interface LarkImageUploadApi {
   readonly hoverProvider: ImageKeyHoverProvider;
   /** Local image references in documents: their diagnostics, quick fixes and the upload-and-replace command. */
   readonly localImages: LocalImages;
+  /** Kept copies of pasted images (re-keying, thumbnails). */
+  readonly pastedCopies: PastedCopies;
+  /** Re-upload Keys for Profile… (its Warnings: `rekeyer.collection`). */
+  readonly rekeyer: Rekeyer;
   /** Fits an image to Lark's limits (core/fit.ts; the codec loads on first use). */
   fit(input: FitInput, options: { imageType: ImageType; signal?: AbortSignal }): Promise<FitResult>;
   /** Only when VS Code runs the extension's tests: lets them put faulty storage under it. */
@@ -71,13 +77,21 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
   profiles.waitFor(migrate());
   const services = { session, history, diagnostics, log, dedupeStore: stores.dedupe.proxy };
   const previews = new PreviewFolder(vscode.Uri.joinPath(context.globalStorageUri, 'previews').fsPath);
-  const uploadsDropController = new UploadsDropController(services);
-  const uploadsView = registerUploadsView(history, uploadsDropController, { profiles: profileStore, current: () => session.profile(), onDidChangeProfile: session.onDidChange, state: context.globalState });
-  const pasteDrop = registerPasteDrop(services);
-  const hover = registerImageKeyHover(history, session, log, previews, profileStore);
+  const copies = new PastedCopies(vscode.Uri.joinPath(context.globalStorageUri, 'pasted').fsPath);
+  const copyOf = (r: { sha256?: string }): vscode.Uri | undefined => {
+    const file = r.sha256 === undefined ? undefined : copies.find(r.sha256);
+    return file === undefined ? undefined : vscode.Uri.file(file);
+  };
+  // copies left from earlier sessions that are past the age bound go now, not at the next paste
+  copies.prune().catch((e: unknown) => log.warn(`could not prune the pasted image copies: ${messageOf(e)}`));
+  const uploadsDropController = new UploadsDropController(services, copies);
+  const uploadsView = registerUploadsView(history, uploadsDropController, { profiles: profileStore, current: () => session.profile(), onDidChangeProfile: session.onDidChange, state: context.globalState }, copyOf);
+  const pasteDrop = registerPasteDrop(services, copies);
+  const hover = registerImageKeyHover(history, session, log, previews, profileStore, copyOf);
   const statusBar = registerStatusBar(session, () => profileStore.list().length > 0);
   const scanner = ReferenceScanner.forExtension(context.extensionUri.fsPath);
   const localImages = new LocalImages(services, scanner);
+  const rekeyer = new Rekeyer({ ...services, profiles, copies });
 
   context.subscriptions.push(
     log,
@@ -88,11 +102,12 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     registerAccountCommands({ session, profiles, log, previews }),
     registerProfileCommands({ session, profiles, log }),
     statusBar.disposable,
-    registerUploadCommands(services, previews, uploadsView.view),
+    registerUploadCommands(services, previews, uploadsView.view, copies),
     pasteDrop.disposable,
     hover.disposable,
     scanner,
     localImages.register(),
+    rekeyer,
   );
 
   return {
@@ -108,6 +123,8 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     uploadsDropController,
     hoverProvider: hover.hoverProvider,
     localImages,
+    pastedCopies: copies,
+    rekeyer,
     fit: (input, options) => fitImage(input, options),
     testHooks: testHooksFor(context, stores, migrate),
   };

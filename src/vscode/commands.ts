@@ -4,6 +4,7 @@ import { Command } from '../constants';
 import { TEMPLATE_IDS, renderTemplate, type TemplateVars } from '../core/templates';
 import type { UploadHistory, UploadRecord } from '../core/history';
 import type { PreviewFolder } from '../core/previewFolder';
+import type { PastedCopies } from '../core/pastedCopies';
 import { clearPreviews } from './hover';
 import { reportHistoryFailure } from './record';
 import { readSettings } from './settings';
@@ -13,7 +14,7 @@ import { recordsFromCommandArgs } from './uploadsView';
 /** What an item action acts on: the records handed to the command, else the view's selection. */
 type Chosen = (arg: unknown, args: unknown) => UploadRecord[];
 
-export function registerUploadCommands(services: UploadServices, previews: PreviewFolder, view: vscode.TreeView<UploadRecord>): vscode.Disposable {
+export function registerUploadCommands(services: UploadServices, previews: PreviewFolder, view: vscode.TreeView<UploadRecord>, copies?: PastedCopies): vscode.Disposable {
   const chosen: Chosen = (arg, args) => {
     const fromArgs = recordsFromCommandArgs(arg, Array.isArray(args) ? (args as UploadRecord[]) : []);
     return fromArgs.length > 0 ? fromArgs : recordsFromCommandArgs(undefined, view.selection);
@@ -28,8 +29,8 @@ export function registerUploadCommands(services: UploadServices, previews: Previ
     vscode.commands.registerCommand(Command.CopyKey, (arg?: unknown, args?: unknown) => copyKeys(chosen(arg, args))),
     vscode.commands.registerCommand(Command.RevealFile, (arg?: unknown, args?: unknown) => revealFile(chosen(arg, args))),
     vscode.commands.registerCommand(Command.UploadAgain, (arg?: unknown, args?: unknown) => uploadAgain(chosen(arg, args), services)),
-    vscode.commands.registerCommand(Command.RemoveEntry, (arg?: unknown, args?: unknown) => removeEntries(chosen(arg, args), services)),
-    vscode.commands.registerCommand(Command.ClearHistory, (options?: { confirm?: boolean }) => clearHistory(options, services, previews)),
+    vscode.commands.registerCommand(Command.RemoveEntry, (arg?: unknown, args?: unknown) => removeEntries(chosen(arg, args), services, copies)),
+    vscode.commands.registerCommand(Command.ClearHistory, (options?: { confirm?: boolean }) => clearHistory(options, services, previews, copies)),
     vscode.commands.registerCommand(Command.ShowLog, () => services.log.channel.show()),
   );
 }
@@ -134,11 +135,19 @@ async function uploadAgain(records: UploadRecord[], services: UploadServices): P
   return uploadUris(uris, services, { force: true });
 }
 
-async function removeEntries(records: UploadRecord[], services: UploadServices): Promise<void> {
+async function removeEntries(records: UploadRecord[], services: UploadServices, copies?: PastedCopies): Promise<void> {
   for (const record of records) {
     if (!(await changedHistory(() => services.history.remove(record.id), services))) return;
     if (record.filePath && !record.ok) services.diagnostics.clear(vscode.Uri.file(record.filePath));
+    if (copies) await removeUnusedCopy(record, services, copies);
   }
+}
+
+/** A removed entry's pasted copy goes when no other entry has those bytes. A failure is logged. */
+async function removeUnusedCopy(record: UploadRecord, services: UploadServices, copies: PastedCopies): Promise<void> {
+  const { sha256 } = record;
+  if (sha256 === undefined || services.history.list().some((r) => r.sha256 === sha256)) return;
+  await copies.remove(sha256).catch((e: unknown) => services.log.error(`could not delete the copy of ${record.fileName}: ${e instanceof Error ? e.message : String(e)}`));
 }
 
 /** Runs a change of the history; a failure (e.g. storage that cannot be read) is logged, told, and yields false. */
@@ -155,10 +164,11 @@ async function changedHistory(change: () => Promise<unknown>, services: UploadSe
 }
 
 /** Empties the list (after a modal confirmation unless `{ confirm: false }`) and deletes the fetched previews. */
-async function clearHistory(options: { confirm?: boolean } | undefined, services: UploadServices, previews: PreviewFolder): Promise<boolean> {
+async function clearHistory(options: { confirm?: boolean } | undefined, services: UploadServices, previews: PreviewFolder, copies?: PastedCopies): Promise<boolean> {
   const count = services.history.list().length;
   if (count === 0) {
     await clearPreviews(previews, services.log);
+    if (copies) await clearCopies(copies, services);
     return false;
   }
   if (options?.confirm !== false) {
@@ -174,5 +184,16 @@ async function clearHistory(options: { confirm?: boolean } | undefined, services
   const cleared = await changedHistory(async () => (removed = await services.history.clear()), services);
   for (const r of removed) if (r.filePath && !r.ok) services.diagnostics.clear(vscode.Uri.file(r.filePath));
   await clearPreviews(previews, services.log);
+  if (copies && cleared) await clearCopies(copies, services);
   return cleared;
+}
+
+/** Deletes every pasted copy (Clear History); a failure is logged. */
+async function clearCopies(copies: PastedCopies, services: UploadServices): Promise<void> {
+  try {
+    const removed = await copies.clear();
+    if (removed > 0) services.log.info(`deleted ${removed} pasted image copies`);
+  } catch (e) {
+    services.log.error(`could not delete the pasted image copies: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }

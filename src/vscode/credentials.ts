@@ -147,6 +147,8 @@ export interface CredentialSource {
   readonly onDidChange: vscode.Event<void>;
   /** The profile in use, when credentials come from profiles. */
   profile?(): Profile | undefined;
+  /** Any profile's credentials, when credentials come from profiles. Rejects with a KeychainError. */
+  credentialsOf?(id: string): Promise<StoredCredentials | undefined>;
 }
 
 /**

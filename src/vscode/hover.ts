@@ -49,6 +49,8 @@ export class ImageKeyHoverProvider implements vscode.HoverProvider {
     private readonly session: LarkSession,
     private readonly previews: PreviewFolder,
     private readonly profiles?: { get(id: string): Profile | undefined },
+    /** The kept copy of a pasted image, if any. */
+    private readonly copyOf?: (record: UploadRecord) => vscode.Uri | undefined,
   ) {}
 
   /**
@@ -92,7 +94,7 @@ export class ImageKeyHoverProvider implements vscode.HoverProvider {
 
   private known(key: string, r: UploadRecord): string {
     const blocks: string[] = [vscode.l10n.t('Lark image {0}', `\`${key}\``)];
-    const preview = r.filePath && existsSync(r.filePath) ? vscode.Uri.file(r.filePath) : this.previewOf(key);
+    const preview = r.filePath && existsSync(r.filePath) ? vscode.Uri.file(r.filePath) : (this.copyOf?.(r) ?? this.previewOf(key));
     if (preview) blocks.push(imageMarkdown(r.fileName, preview, hoverImageWidth(r.width, r.height)));
     const facts: string[] = [];
     if (r.size !== undefined) facts.push(vscode.l10n.t('Size: {0} KB', formatKb(r.size)));
@@ -180,8 +182,9 @@ export function registerImageKeyHover(
   log: UploadLog,
   previews: PreviewFolder,
   profiles?: { get(id: string): Profile | undefined },
+  copyOf?: (record: UploadRecord) => vscode.Uri | undefined,
 ): { hoverProvider: ImageKeyHoverProvider; disposable: vscode.Disposable } {
-  const hoverProvider = new ImageKeyHoverProvider(history, session, previews, profiles);
+  const hoverProvider = new ImageKeyHoverProvider(history, session, previews, profiles, copyOf);
   // Files left from earlier sessions that are past the age bound go now, not at the next fetch.
   previews.prune().catch((e: unknown) => log.warn(`could not prune the fetched previews: ${e instanceof Error ? e.message : String(e)}`));
   return {

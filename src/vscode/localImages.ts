@@ -434,7 +434,7 @@ function isScannable(doc: vscode.TextDocument): boolean {
  * `files.readonlyExclude`) names it, or `files.readonlyFromPermissions` is on and the file is
  * not writable. (A WorkspaceEdit would still change such a document: check first.)
  */
-async function readOnlyReason(doc: vscode.TextDocument): Promise<string | undefined> {
+export async function readOnlyReason(doc: vscode.TextDocument): Promise<string | undefined> {
   if (doc.uri.scheme !== 'file') return undefined;
   const files = vscode.workspace.getConfiguration('files', doc.uri);
   const matches = (setting: string): boolean => {

@@ -16,6 +16,7 @@ import { uploadFiles, type FileOutcome } from '../core/uploadFiles';
 import { LarkImageCode } from '../core/validate';
 import { LocalCode, MAX_IMAGE_BYTES } from '../core/types';
 import type { UploadRecord } from '../core/history';
+import type { PastedCopies } from '../core/pastedCopies';
 import { withCancellableProgress } from './feedback';
 import { recordOutcomes, uploadTargetOf, type OutcomeSubject } from './record';
 import { pasteDropLanguages, readSettings, type LarkSettings } from './settings';
@@ -140,7 +141,7 @@ export interface SourcesUpload {
 async function uploadSources(
   sources: readonly ImageSource[],
   services: UploadServices,
-  options: { document?: vscode.TextDocument; diagnosticRange?: vscode.Range; signal?: AbortSignal } = {},
+  options: { document?: vscode.TextDocument; diagnosticRange?: vscode.Range; signal?: AbortSignal; copies?: PastedCopies } = {},
 ): Promise<SourcesUpload | undefined> {
   const client = await services.session.requireClient();
   if (!client) return undefined;
@@ -157,11 +158,23 @@ async function uploadSources(
   ]);
   fromFiles.forEach((o, j) => (outcomes[pathIndexes[j]] = o));
   fromBytes.forEach((o, j) => (outcomes[bytesIndexes[j]] = o));
+  if (options.copies) await keepCopies(bytesItems, fromBytes, options.copies, services);
 
   const items = sources.map((source, i) => ({ subject: subjectOf(source, outcomes[i], options), outcome: outcomes[i] }));
   await recordOutcomes(items, uploadTargetOf(client, services.session, settings.imageType), services);
   if (outcomes.some((o) => !o.ok && isTokenError(o.code)) && client.appId === undefined) services.session.reportTokenRejected();
   return { outcomes, cancelled: outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled), settings };
+}
+
+/**
+ * Keeps a copy of each uploaded image that has no file here (re-keying and thumbnails use it),
+ * before the history lists it. A copy that cannot be written is logged: the upload stands.
+ */
+async function keepCopies(items: readonly BytesItem[], outcomes: readonly FileOutcome[], copies: PastedCopies, services: UploadServices): Promise<void> {
+  for (const [j, o] of outcomes.entries()) {
+    if (!o.ok) continue;
+    await copies.save(items[j].bytes, o.info.format).catch((e: unknown) => services.log.warn(`could not keep a copy of pasted ${o.file}: ${e instanceof Error ? e.message : String(e)}`));
+  }
 }
 
 /** Files go by path; bytes and readable resources as bytes; an unreadable resource fails here. */
@@ -259,10 +272,10 @@ function abortOn(token: vscode.CancellationToken): { signal: AbortSignal; dispos
 }
 
 /** The resolve step of both providers: upload, then the WorkspaceEdit with the keys (undefined: nothing to insert). */
-async function resolveUpload(pending: PendingUpload, services: UploadServices, token: vscode.CancellationToken): Promise<vscode.WorkspaceEdit | undefined> {
+async function resolveUpload(pending: PendingUpload, services: UploadServices, token: vscode.CancellationToken, copies?: PastedCopies): Promise<vscode.WorkspaceEdit | undefined> {
   const abort = abortOn(token);
   try {
-    const result = await uploadSources(pending.sources, services, { document: pending.document, diagnosticRange: pending.ranges[0], signal: abort.signal });
+    const result = await uploadSources(pending.sources, services, { document: pending.document, diagnosticRange: pending.ranges[0], signal: abort.signal, copies });
     if (!result) return undefined;
     const okCount = result.outcomes.filter((o) => o.ok).length;
     const failed = result.outcomes.some((o) => !o.ok && o.code !== LocalCode.Cancelled);
@@ -276,7 +289,10 @@ async function resolveUpload(pending: PendingUpload, services: UploadServices, t
 }
 
 export class ImagePasteEditProvider implements vscode.DocumentPasteEditProvider<LarkPasteEdit> {
-  constructor(private readonly services: UploadServices) {}
+  constructor(
+    private readonly services: UploadServices,
+    private readonly copies?: PastedCopies,
+  ) {}
 
   async provideDocumentPasteEdits(
     document: vscode.TextDocument,
@@ -293,13 +309,16 @@ export class ImagePasteEditProvider implements vscode.DocumentPasteEditProvider<
   }
 
   async resolveDocumentPasteEdit(edit: LarkPasteEdit, token: vscode.CancellationToken): Promise<LarkPasteEdit> {
-    edit.additionalEdit = await resolveUpload(edit.pending, this.services, token);
+    edit.additionalEdit = await resolveUpload(edit.pending, this.services, token, this.copies);
     return edit;
   }
 }
 
 export class ImageDropEditProvider implements vscode.DocumentDropEditProvider<LarkDropEdit> {
-  constructor(private readonly services: UploadServices) {}
+  constructor(
+    private readonly services: UploadServices,
+    private readonly copies?: PastedCopies,
+  ) {}
 
   async provideDocumentDropEdits(document: vscode.TextDocument, position: vscode.Position, dataTransfer: vscode.DataTransfer, token: vscode.CancellationToken): Promise<LarkDropEdit[] | undefined> {
     if (!appliesTo(document)) return undefined;
@@ -309,7 +328,7 @@ export class ImageDropEditProvider implements vscode.DocumentDropEditProvider<La
   }
 
   async resolveDocumentDropEdit(edit: LarkDropEdit, token: vscode.CancellationToken): Promise<LarkDropEdit> {
-    edit.additionalEdit = await resolveUpload(edit.pending, this.services, token);
+    edit.additionalEdit = await resolveUpload(edit.pending, this.services, token, this.copies);
     return edit;
   }
 }
@@ -319,7 +338,10 @@ export class UploadsDropController implements vscode.TreeDragAndDropController<U
   readonly dropMimeTypes = ['files', 'text/uri-list'];
   readonly dragMimeTypes: string[] = [];
 
-  constructor(private readonly services: UploadServices) {}
+  constructor(
+    private readonly services: UploadServices,
+    private readonly copies?: PastedCopies,
+  ) {}
 
   async handleDrop(_target: UploadRecord | undefined, dataTransfer: vscode.DataTransfer, token: vscode.CancellationToken): Promise<void> {
     await this.uploadDropped(dataTransfer, token);
@@ -335,7 +357,7 @@ export class UploadsDropController implements vscode.TreeDragAndDropController<U
     const dropCancelled = token ? abortOn(token) : undefined;
     let result: SourcesUpload | undefined;
     try {
-      result = await withCancellableProgress(vscode.l10n.t('Uploading to Lark'), (signal) => uploadSources(sources, this.services, { signal }), dropCancelled?.signal);
+      result = await withCancellableProgress(vscode.l10n.t('Uploading to Lark'), (signal) => uploadSources(sources, this.services, { signal, copies: this.copies }), dropCancelled?.signal);
     } finally {
       dropCancelled?.dispose();
     }
@@ -348,13 +370,16 @@ export class UploadsDropController implements vscode.TreeDragAndDropController<U
   }
 }
 
-export function registerPasteDrop(services: UploadServices): {
+export function registerPasteDrop(
+  services: UploadServices,
+  copies?: PastedCopies,
+): {
   pasteProvider: ImagePasteEditProvider;
   dropProvider: ImageDropEditProvider;
   disposable: vscode.Disposable;
 } {
-  const pasteProvider = new ImagePasteEditProvider(services);
-  const dropProvider = new ImageDropEditProvider(services);
+  const pasteProvider = new ImagePasteEditProvider(services, copies);
+  const dropProvider = new ImageDropEditProvider(services, copies);
   // Every document: the languages setting is read at each paste, so changing it needs no reload.
   const selector: vscode.DocumentSelector = '*';
   return {

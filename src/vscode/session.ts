@@ -35,6 +35,8 @@ export class LarkSession implements vscode.Disposable {
   readonly onDidChange: vscode.Event<void> = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
   private cached: { key: string; client: LarkClient } | undefined;
+  /** Clients of profiles other than the one in use (clientForProfile), by profile id. */
+  private readonly otherClients = new Map<string, { key: string; client: LarkClient }>();
   /** The profile each client was made for: an upload records its keys under that one, even if the user switches meanwhile. */
   private readonly profiles = new WeakMap<LarkClient, Profile>();
   private lastBaseUrl: string;
@@ -147,6 +149,30 @@ export class LarkSession implements vscode.Disposable {
     });
     this.cached = { key, client };
     if (profile) this.profiles.set(client, profile);
+    return client;
+  }
+
+  /**
+   * A client for any profile (re-keying downloads with the source profile and uploads with the
+   * target): the one in use is client(); others are cached per profile like it. Undefined when
+   * the profile is signed out or its credentials are gone. Rejects with a KeychainError.
+   */
+  async clientForProfile(profile: Profile): Promise<LarkClient | undefined> {
+    if (profile.id === this.profile()?.id) return this.client();
+    if (profile.signedOut || !this.credentials.credentialsOf) return undefined;
+    const stored = await this.credentials.credentialsOf(profile.id);
+    this.updateMask(stored);
+    if (!stored) return undefined;
+    const key = JSON.stringify([profile.origin, stored, profile.id]);
+    const cached = this.otherClients.get(profile.id);
+    if (cached?.key === key) return cached.client;
+    const client = new LarkClient({
+      baseUrl: profile.origin,
+      credentials: stored.kind === 'app' ? { kind: 'app', appId: stored.appId, appSecret: stored.appSecret } : { kind: 'token', token: stored.token },
+      onRequest: (entry) => this.log.request(entry),
+    });
+    this.otherClients.set(profile.id, { key, client });
+    this.profiles.set(client, profile);
     return client;
   }
 
@@ -276,5 +302,6 @@ export class LarkSession implements vscode.Disposable {
   dispose(): void {
     for (const d of this.disposables.splice(0)) d.dispose();
     this.cached = undefined;
+    this.otherClients.clear();
   }
 }

@@ -61,6 +61,8 @@ export class UploadsTreeProvider<T extends UploadsNode = UploadRecord> implement
   constructor(
     private readonly history: UploadHistory,
     private readonly profileView?: ProfileViewOptions,
+    /** The kept copy of a pasted image (its thumbnail), if any. */
+    private readonly copyOf?: (record: UploadRecord) => vscode.Uri | undefined,
   ) {
     this.subscriptions.push(history.onDidChange(() => this.refresh()));
     if (profileView) this.subscriptions.push(profileView.onDidChangeProfile(() => this.refresh()));
@@ -122,7 +124,7 @@ export class UploadsTreeProvider<T extends UploadsNode = UploadRecord> implement
     if (record.ok) {
       item.description = record.reused ? vscode.l10n.t('{0} (reused)', record.imageKey ?? '') : record.imageKey;
       // the image itself as its icon; pasted bytes have no file to show
-      item.iconPath = record.filePath ? vscode.Uri.file(record.filePath) : new vscode.ThemeIcon('file-media');
+      item.iconPath = record.filePath ? vscode.Uri.file(record.filePath) : (this.copyOf?.(record) ?? new vscode.ThemeIcon('file-media'));
     } else {
       item.description = record.code !== undefined ? `✗ ${record.code}` : '✗';
       item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
@@ -201,12 +203,13 @@ export function registerUploadsView(
   history: UploadHistory,
   dragAndDropController?: vscode.TreeDragAndDropController<UploadRecord>,
   profileView?: ProfileViewOptions,
+  copyOf?: (record: UploadRecord) => vscode.Uri | undefined,
 ): {
   view: vscode.TreeView<UploadRecord>;
   provider: UploadsTreeProvider<UploadsNode>;
   disposable: vscode.Disposable;
 } {
-  const provider = new UploadsTreeProvider<UploadsNode>(history, profileView);
+  const provider = new UploadsTreeProvider<UploadsNode>(history, profileView, copyOf);
   void vscode.commands.executeCommand('setContext', ContextKey.UploadsShowAll, provider.showAll);
   // group nodes are never dropped on (the controller only receives drops) nor acted on (commands keep records only)
   const view = vscode.window.createTreeView<UploadsNode>(UPLOADS_VIEW_ID, {
