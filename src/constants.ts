@@ -34,6 +34,9 @@ export const Command = {
   ShowAllProfilesUploads: 'larkImageUpload.showAllProfilesUploads',
   ShowActiveProfileUploads: 'larkImageUpload.showActiveProfileUploads',
   RekeyForProfile: 'larkImageUpload.rekeyForProfile',
+  // quick fixes on a Problems entry of an image Lark refuses for its size, dimensions or format
+  FitAndUpload: 'larkImageUpload.fitAndUpload',
+  UploadAsFile: 'larkImageUpload.uploadAsFile',
 } as const;
 
 export const VIEW_CONTAINER_ID = 'larkImageUpload';
@@ -65,6 +68,7 @@ export const Setting = {
   PasteDropLanguages: 'pasteDrop.languages',
   LocalImageDiagnostics: 'localImageDiagnostics',
   Profile: 'profile',
+  FitImages: 'fitImages',
 } as const;
 
 export const SecretKey = {

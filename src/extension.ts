@@ -28,6 +28,7 @@ import { LocalImages } from './vscode/localImages';
 import { ReferenceScanner } from './vscode/referenceScanner';
 import { fitImage, type FitInput, type FitResult } from './core/fit';
 import type { ImageType } from './core/types';
+import { registerFitQuickFixes } from './vscode/fitPrompt';
 
 /** What `activate()` returns: for other extensions and the integration tests. */
 export interface LarkImageUploadApi {
@@ -108,6 +109,7 @@ export function activate(context: vscode.ExtensionContext): LarkImageUploadApi {
     scanner,
     localImages.register(),
     rekeyer,
+    registerFitQuickFixes(diagnostics, (uri) => readSettings(uri).imageType, (uri, fit) => uploadUris([uri], services, { target: 'clipboard', fit })),
   );
 
   return {

@@ -16,6 +16,8 @@ export type FitFileOutcome = FileOutcome & { fit?: Pick<FitResult, 'original' | 
 
 export interface UploadFitOptions extends Omit<UploadFilesOptions, 'onProgress'> {
   onProgress?: (done: number, total: number, outcome: FitFileOutcome, index: number) => void;
+  /** Before each file is fitted (the progress notification says so); `index` is its position. */
+  onFitStart?: (file: string, index: number) => void;
   /** The codec loader (tests). */
   loadSharp?: FitOptions['loadSharp'];
 }
@@ -34,12 +36,13 @@ export async function uploadFilesWithFit(files: readonly string[], options: Uplo
     outcomes[index] = outcome;
     options.onProgress?.(++done, files.length, outcome, index);
   };
-  const { onProgress: _ignored, loadSharp, ...rest } = options;
+  const { onProgress: _ignored, loadSharp, onFitStart, ...rest } = options;
   const plainRun = uploadFiles(plain.map((i) => files[i]), { ...rest, onProgress: (_d, _t, o, i) => settle(plain[i], o) });
   const uploads: Promise<void>[] = [];
   for (const index of toFit) {
     const file = files[index];
     let fitted: FitResult;
+    onFitStart?.(file, index);
     try {
       fitted = await fitImage({ path: resolve(file) }, { imageType: options.imageType, signal: options.signal, loadSharp });
     } catch (e) {

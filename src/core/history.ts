@@ -35,6 +35,31 @@ export interface UploadRecord {
   profileId?: string;
   /** sha256 (hex) of the bytes uploaded, when known (records made before re-keying have none). */
   sha256?: string;
+  /**
+   * The image was fitted to Lark's limits before it was uploaded: the original as it was on disk
+   * (size, width, height, format above describe what was uploaded).
+   */
+  fit?: FitOrigin;
+  /** Uploaded through the files API (as a file): its file_key; such a record has no imageKey. */
+  fileKey?: string;
+}
+
+/** The original of a fitted upload. */
+export interface FitOrigin {
+  width: number;
+  height: number;
+  size: number;
+  format: string;
+  /** An animation of which only the first frame was uploaded. */
+  firstFrameOnly?: boolean;
+}
+
+function toFitOrigin(value: unknown): FitOrigin | undefined {
+  if (!isObject(value)) return undefined;
+  const { width, height, size, format } = value;
+  const n = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  if (!n(width) || !n(height) || !n(size) || typeof format !== 'string') return undefined;
+  return Object.freeze({ width, height, size, format, ...(value.firstFrameOnly === true ? { firstFrameOnly: true } : {}) });
 }
 
 export interface HistoryStorage {
@@ -53,7 +78,7 @@ const DEFAULT_HISTORY_LIMIT = 500;
 
 type NewRecord = Omit<UploadRecord, 'id' | 'at'> & { at?: number };
 
-const OPTIONAL_STRINGS = ['filePath', 'imageKey', 'message', 'logId', 'format', 'appId', 'profileId', 'sha256'] as const;
+const OPTIONAL_STRINGS = ['filePath', 'imageKey', 'message', 'logId', 'format', 'appId', 'profileId', 'sha256', 'fileKey'] as const;
 const OPTIONAL_NUMBERS = ['code', 'size', 'width', 'height', 'uploadedAt'] as const;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -78,7 +103,9 @@ function toRecord(value: unknown): UploadRecord | undefined {
   if (imageType !== 'message' && imageType !== 'avatar') return undefined;
   if (typeof at !== 'number' || !Number.isFinite(at)) return undefined;
   if (typeof baseUrl !== 'string') return undefined;
-  if (ok && (typeof value.imageKey !== 'string' || value.imageKey === '')) return undefined;
+  const hasKey = (k: 'imageKey' | 'fileKey'): boolean => typeof value[k] === 'string' && value[k] !== '';
+  // an upload has its image_key, or (uploaded as a file) its file_key, never both
+  if (ok && hasKey('imageKey') === hasKey('fileKey')) return undefined;
   const record: UploadRecord = { id, fileName, ok, imageType, at, baseUrl };
   for (const k of OPTIONAL_STRINGS) {
     const v = value[k];
@@ -89,6 +116,8 @@ function toRecord(value: unknown): UploadRecord | undefined {
     if (typeof v === 'number' && Number.isFinite(v)) record[k] = v;
   }
   if (ok && value.reused === true) record.reused = true;
+  const fit = ok ? toFitOrigin(value.fit) : undefined;
+  if (fit) record.fit = fit;
   return Object.freeze(record);
 }
 
@@ -98,7 +127,8 @@ function toRecord(value: unknown): UploadRecord | undefined {
  * origin, app and profile. A pasted image that failed has no identity: each such failure is its own entry.
  */
 function identityOf(r: UploadRecord): string | undefined {
-  const subject = r.filePath !== undefined ? `file:${r.filePath}` : r.imageKey !== undefined ? `key:${r.imageKey}` : undefined;
+  const subject =
+    r.filePath !== undefined ? `file:${r.filePath}` : r.imageKey !== undefined ? `key:${r.imageKey}` : r.fileKey !== undefined ? `file_key:${r.fileKey}` : undefined;
   return subject === undefined ? undefined : JSON.stringify([subject, r.imageType, r.baseUrl, r.appId ?? '', r.profileId ?? '']);
 }
 

@@ -8,7 +8,7 @@ import type { PastedCopies } from '../core/pastedCopies';
 import { clearPreviews } from './hover';
 import { reportHistoryFailure } from './record';
 import { readSettings } from './settings';
-import { formLabel, insertKeys, pickImages, uploadUris, urisFromCommandArgs, type InsertForm, type UploadServices, type UploadSummary } from './upload';
+import { FILE_MESSAGE_FORM, formLabel, insertKeys, pickImages, uploadUris, urisFromCommandArgs, type InsertForm, type UploadServices, type UploadSummary } from './upload';
 import { recordsFromCommandArgs } from './uploadsView';
 
 /** What an item action acts on: the records handed to the command, else the view's selection. */
@@ -61,8 +61,18 @@ type InsertResult = Awaited<ReturnType<typeof insertKeys>>;
 
 async function insertRecords(records: UploadRecord[], form?: InsertForm): Promise<InsertResult | undefined> {
   const keys = keysOfRecords(records);
+  // uploads as files: their file_key in a file message (never in an image template)
+  if (keys.length === 0 && !form) return insertFileRecords(records);
   if (keys.length === 0) return undefined;
   const result = await insertKeys(keys, vscode.window.activeTextEditor, form);
+  if (result.target === 'clipboard') void vscode.window.showInformationMessage(vscode.l10n.t('No text editor was active: the keys were copied to the clipboard.'));
+  return result;
+}
+
+async function insertFileRecords(records: UploadRecord[]): Promise<InsertResult | undefined> {
+  const keys = records.flatMap((r) => (r.ok && r.fileKey ? [{ imageKey: r.fileKey, fileName: r.fileName }] : []));
+  if (keys.length === 0) return undefined;
+  const result = await insertKeys(keys, vscode.window.activeTextEditor, FILE_MESSAGE_FORM);
   if (result.target === 'clipboard') void vscode.window.showInformationMessage(vscode.l10n.t('No text editor was active: the keys were copied to the clipboard.'));
   return result;
 }
@@ -116,7 +126,8 @@ async function pickForm(sample: TemplateVars): Promise<InsertForm | undefined> {
 }
 
 async function copyKeys(records: UploadRecord[]): Promise<string | undefined> {
-  const keys = records.filter((r) => r.ok && r.imageKey).map((r) => r.imageKey as string);
+  // an upload as a file: its bare file_key
+  const keys = records.flatMap((r) => (r.ok && (r.imageKey ?? r.fileKey) ? [(r.imageKey ?? r.fileKey) as string] : []));
   if (keys.length === 0) return undefined;
   await vscode.env.clipboard.writeText(keys.join('\n'));
   vscode.window.setStatusBarMessage(vscode.l10n.t('Copied {0}', keys.length === 1 ? keys[0] : vscode.l10n.t('{0} image keys', keys.length)), 3000);

@@ -14,7 +14,7 @@ import type { PreviewFolder } from '../core/previewFolder';
 import type { LarkSession } from './session';
 import type { UploadLog } from './log';
 import { escapeMarkdown, formatKb } from './format';
-import { timeLines } from './uploadsView';
+import { howUploaded, timeLines } from './uploadsView';
 
 /** The hover is at most ~250 px tall: the picture fits a box that leaves room for the details. */
 const HOVER_IMAGE_BOX = { width: 240, height: 110 };
@@ -101,6 +101,8 @@ export class ImageKeyHoverProvider implements vscode.HoverProvider {
     if (r.width !== undefined && r.height !== undefined) facts.push(vscode.l10n.t('Dimensions: {0} × {1}', r.width, r.height));
     if (r.format) facts.push(vscode.l10n.t('Format: {0}', escapeMarkdown(r.format.toUpperCase())));
     facts.push(vscode.l10n.t('image_type: {0}', r.imageType));
+    const how = howUploaded(r);
+    if (how) facts.push(escapeMarkdown(how));
     const source = r.filePath ? vscode.l10n.t('File: {0}', escapeMarkdown(vscode.workspace.asRelativePath(r.filePath))) : `${escapeMarkdown(r.fileName)} (${vscode.l10n.t('Pasted image')})`;
     blocks.push([facts.join(' · '), source, ...timeLines(r), ...this.uploaderLines(r)].join('  \n'));
     const links = [commandLink(vscode.l10n.t('Copy image_key'), Command.CopyKey, [r])];

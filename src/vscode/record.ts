@@ -5,6 +5,8 @@
 import * as vscode from 'vscode';
 import { HistoryReadError, type UploadHistory } from '../core/history';
 import type { FileOutcome } from '../core/uploadFiles';
+import type { FitFileOutcome } from '../core/fitFiles';
+import type { FileApiOutcome } from '../core/fileUpload';
 import type { LarkClient } from '../core/larkClient';
 import { appIdOf, type Profile } from '../core/profiles';
 import { LocalCode, type ImageType } from '../core/types';
@@ -41,6 +43,19 @@ export function uploadTargetOf(client: LarkClient, session: { profileOf(client: 
   return { baseUrl: client.baseUrl, appId: profile ? appIdOf(profile) : client.appId, imageType, ...(profile ? { profileId: profile.id } : {}) };
 }
 
+/** An image's outcome (`fit` when it was fitted first), or an upload as a file (files API). */
+export type RecordedOutcome = FitFileOutcome | AsFileOutcome;
+export type AsFileOutcome = FileApiOutcome & { asFile: true };
+
+export function isAsFile(o: RecordedOutcome): o is AsFileOutcome {
+  return 'asFile' in o && o.asFile;
+}
+
+/** The key an outcome produced: the image_key, or the file_key of an upload as a file. */
+function keyOf(o: Extract<RecordedOutcome, { ok: true }>): string {
+  return isAsFile(o) ? o.fileKey : o.imageKey;
+}
+
 export interface RecordServices {
   history: UploadHistory;
   diagnostics: UploadDiagnostics;
@@ -52,7 +67,7 @@ export interface RecordServices {
  * every write is done and never rejects: a failed write is logged, and one warning per batch
  * says how many entries could not be saved. A cancelled image is not an outcome to record.
  */
-export async function recordOutcomes(items: readonly { subject: OutcomeSubject; outcome: FileOutcome }[], target: UploadTarget, services: RecordServices): Promise<void> {
+export async function recordOutcomes(items: readonly { subject: OutcomeSubject; outcome: FileOutcome | RecordedOutcome }[], target: UploadTarget, services: RecordServices): Promise<void> {
   const writes: Promise<unknown>[] = [];
   for (const { subject, outcome } of items) {
     if (!outcome.ok && outcome.code === LocalCode.Cancelled) continue;
@@ -72,17 +87,23 @@ export async function recordOutcomes(items: readonly { subject: OutcomeSubject; 
   else if (writes.length > 0) unreadableAnnounced.delete(services.history); // readable again: a new episode warns again
 }
 
-function showOutcome(subject: OutcomeSubject, o: FileOutcome, services: RecordServices): void {
+function showOutcome(subject: OutcomeSubject, o: RecordedOutcome, services: RecordServices): void {
   if (o.ok) {
     if (subject.diagnosticUri) services.diagnostics.clear(subject.diagnosticUri);
-    services.log.info(`${o.deduped ? 'reused' : 'uploaded'} ${subject.fileName} -> ${o.imageKey}`);
+    const how = isAsFile(o) ? 'uploaded as a file' : o.deduped ? 'reused' : o.fit ? 'fitted and uploaded' : 'uploaded';
+    services.log.info(`${how} ${subject.fileName} -> ${keyOf(o)}`);
   } else {
     if (subject.diagnosticUri) services.diagnostics.setFailure(subject.diagnosticUri, { code: o.code, message: o.message, logId: o.logId }, subject.diagnosticRange);
     services.log.warn(`failed ${subject.fileName}: ${o.code} ${o.message}${o.logId ? ` (log_id ${o.logId})` : ''}`);
   }
 }
 
-function historyEntry(subject: OutcomeSubject, o: FileOutcome, target: UploadTarget, history: UploadHistory): Parameters<UploadHistory['add']>[0] {
+function historyEntry(subject: OutcomeSubject, o: RecordedOutcome, target: UploadTarget, history: UploadHistory): Parameters<UploadHistory['add']>[0] {
+  if (isAsFile(o)) {
+    const base = { filePath: subject.filePath, fileName: subject.fileName, ...target, logId: o.logId };
+    return o.ok ? { ...base, ok: true, fileKey: o.fileKey, size: o.size } : { ...base, ok: false, code: o.code, message: o.message };
+  }
+  const fit = o.ok && o.fit ? { fit: { ...o.fit.original, ...(o.fit.firstFrameOnly ? { firstFrameOnly: true } : {}) } } : {};
   const common = {
     filePath: subject.filePath,
     fileName: subject.fileName,
@@ -95,12 +116,12 @@ function historyEntry(subject: OutcomeSubject, o: FileOutcome, target: UploadTar
   };
   if (!o.ok) return { ...common, ok: false, code: o.code, message: o.message };
   const sha256 = o.sha256 !== undefined ? { sha256: o.sha256 } : {};
-  if (!o.deduped) return { ...common, ok: true, imageKey: o.imageKey, ...sha256 };
+  if (!o.deduped) return { ...common, ...fit, ok: true, imageKey: o.imageKey, ...sha256 };
   // Nothing was sent: keep the log_id and time of the upload that made the key. An identical file
   // earlier in this batch is being recorded right now (its log_id came with the outcome).
   const origin = history.originOf(o.imageKey);
   const uploadedAt = origin.uploadedAt ?? (o.logId !== undefined ? Date.now() : undefined);
-  return { ...common, ok: true, imageKey: o.imageKey, reused: true, logId: origin.logId ?? o.logId, uploadedAt, ...sha256 };
+  return { ...common, ...fit, ok: true, imageKey: o.imageKey, reused: true, logId: origin.logId ?? o.logId, uploadedAt, ...sha256 };
 }
 
 /** For the log: the message of whatever was thrown. */

@@ -16,7 +16,11 @@ export interface LarkSettings {
   customTemplate: string;
   dedupe: boolean;
   concurrency: number;
+  /** Images Lark would refuse for size, dimensions or a convertible format: ask, fit them, or leave them failed. */
+  fitImages?: FitImagesSetting; // undefined: ask
 }
+
+export type FitImagesSetting = 'ask' | 'always' | 'never';
 
 /** Only the user's own value counts; workspace and folder values are ignored on purpose. */
 function userValue<T>(config: vscode.WorkspaceConfiguration, key: string, fallback: T): T {
@@ -49,7 +53,12 @@ export function readSettings(scope?: vscode.ConfigurationScope): LarkSettings {
     customTemplate: config.get<string>(Setting.CustomTemplate) ?? '${imageKey}',
     dedupe: config.get<boolean>(Setting.Dedupe) ?? true,
     concurrency,
+    fitImages: fitImagesOf(config.get<string>(Setting.FitImages)),
   };
+}
+
+function fitImagesOf(value: string | undefined): FitImagesSetting {
+  return value === 'always' || value === 'never' ? value : 'ask';
 }
 
 /** Language ids where paste/drop offers our edit; `*` in the list means every language. */

@@ -10,14 +10,17 @@ import { byPath, expandFolders } from '../core/collect';
 import { UploadScheduler, rateLimiterFor } from '../core/scheduler';
 import { DedupeIndex, type KeyValueStore } from '../core/dedupe';
 import { uploadFiles, type FileOutcome, type PipelineErrorHandler } from '../core/uploadFiles';
+import { uploadFilesWithFit, type FitFileOutcome } from '../core/fitFiles';
+import { filesBudgetKey, uploadAsFiles, type FileApiOutcome } from '../core/fileUpload';
 import { isTokenError } from '../core/larkErrors';
-import { renderTemplate, type TemplateId, type TemplateVars } from '../core/templates';
+import { fileMessage, renderTemplate, type TemplateId, type TemplateVars } from '../core/templates';
 import { planInsertions } from '../core/insertContext';
 import type { UploadHistory } from '../core/history';
 import type { LarkClient } from '../core/larkClient';
 import { LocalCode } from '../core/types';
 import { withCancellableProgress } from './feedback';
-import { messageOf, recordOutcomes, uploadTargetOf } from './record';
+import { isAsFile, messageOf, recordOutcomes, uploadTargetOf, type AsFileOutcome, type RecordedOutcome } from './record';
+import { askToFit, isFittable, type FitMode } from './fitPrompt';
 import { readSettings, type LarkSettings } from './settings';
 import type { LarkSession } from './session';
 import type { UploadDiagnostics } from './diagnostics';
@@ -49,10 +52,21 @@ export interface UploadOptions {
   force?: boolean;
   /** Cancels like the notification's Cancel button (for the API and tests). */
   signal?: AbortSignal;
+  /**
+   * The quick fixes: `fit` fits every image Lark would refuse before uploading it, `asFile` sends
+   * every file through the files API; no question is asked. Default: the fitImages setting.
+   */
+  fit?: FitMode;
 }
 
 export interface UploadSummary {
-  outcomes: FileOutcome[];
+  /** Per file, in order: its image upload (`fit` when it was fitted first); empty when `fit` was asFile. */
+  outcomes: FitFileOutcome[];
+  /**
+   * Files that went up through the files API (Upload as Files), by their index in `outcomes`
+   * (where such a file keeps the refusal that made it go up as a file, unless `fit` was asFile).
+   */
+  files?: { index: number; outcome: FileApiOutcome }[];
   /** The text inserted into the editor, or copied to the clipboard; '' when nothing. */
   text: string;
   target: 'editor' | 'clipboard' | 'none';
@@ -107,23 +121,86 @@ export async function uploadUris(uris: readonly vscode.Uri[], services: UploadSe
   const toClipboard = options.target === 'clipboard';
   const editor = toClipboard ? undefined : (options.editor ?? vscode.window.activeTextEditor);
   const settings = readSettings(editor?.document ?? fileUris[0]);
-  const outcomes = await uploadWithProgress(fileUris, client, settings, services, options);
+  const batch = { fileUris, client, settings, services, options, editor };
+  if (options.fit === 'asFile') {
+    const files = await uploadAsFilesWithProgress(fileUris, client, settings, services, options);
+    const delivered = await deliver(batch, files.map((o) => ({ ...o, asFile: true as const })), new Set());
+    return { outcomes: [], files: files.map((outcome, index) => ({ index, outcome })), ...delivered };
+  }
+  const fitting = options.fit === 'fit' || settings.fitImages === 'always';
+  const outcomes = await uploadWithProgress(fileUris, client, settings, services, options, fitting);
+  const cancelled = outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled);
+  // `ask`: the images Lark would refuse wait for one question; the rest is delivered at once
+  const refused = fitting || cancelled || (settings.fitImages ?? 'ask') !== 'ask' ? [] : fittableIndexes(fileUris, outcomes);
+  const first = await deliver(batch, outcomes, new Set(refused));
+  if (refused.length === 0) return { outcomes, ...first };
+  const refusedUris = refused.map((i) => fileUris[i]);
+  const mode = await askToFit(refusedUris, settings.imageType);
+  if (!mode) return { outcomes, ...first };
+  const again = await uploadUris(refusedUris, services, { ...options, editor, fit: mode });
+  if (!again) return { outcomes, ...first };
+  if (mode === 'fit') refused.forEach((index, j) => (outcomes[index] = again.outcomes[j]));
+  const texts = [first.text, again.text].filter((t) => t !== '');
+  return {
+    outcomes,
+    ...(again.files ? { files: again.files.map((f) => ({ index: refused[f.index], outcome: f.outcome })) } : {}),
+    text: texts.join('\n'),
+    target: again.target !== 'none' ? again.target : first.target,
+    cancelled: first.cancelled || again.cancelled,
+  };
+}
 
+/** The files of a batch that fitting could take past Lark's refusal (size, dimensions, convertible format). */
+function fittableIndexes(fileUris: readonly vscode.Uri[], outcomes: readonly FileOutcome[]): number[] {
+  return outcomes.flatMap((o, i) => (!o.ok && o.stage === 'validate' && isFittable(o.code, fileUris[i].fsPath) ? [i] : []));
+}
+
+/** A batch as the gesture made it. */
+interface Batch {
+  fileUris: readonly vscode.Uri[];
+  client: LarkClient;
+  settings: LarkSettings;
+  services: UploadServices;
+  options: UploadOptions;
+  editor: vscode.TextEditor | undefined;
+}
+
+/**
+ * Diagnostics, log lines and history entries of a batch's outcomes; its keys where the gesture
+ * belongs; the notification, which leaves out the files in `asked` (a question follows for them).
+ */
+async function deliver(batch: Batch, outcomes: readonly RecordedOutcome[], asked: ReadonlySet<number>): Promise<Omit<UploadSummary, 'outcomes'>> {
+  const { fileUris, client, settings, services, options, editor } = batch;
+  const toClipboard = options.target === 'clipboard';
   const cancelled = outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled);
   // Diagnostics and log lines now; the history is written meanwhile and never holds back the keys.
   const subjects = fileUris.map((uri, i) => ({ filePath: uri.fsPath, fileName: uri.path.split('/').pop() ?? outcomes[i].file, diagnosticUri: uri }));
   const recorded = recordOutcomes(outcomes.map((outcome, i) => ({ subject: subjects[i], outcome })), uploadTargetOf(client, services.session, settings.imageType), services);
   if (outcomes.some((o) => !o.ok && isTokenError(o.code)) && client.appId === undefined) services.session.reportTokenRejected();
 
-  const keys = keysOf(outcomes);
+  const asFiles = outcomes.some(isAsFile);
+  const keys = asFiles ? fileKeysOf(outcomes.filter(isAsFile)) : keysOf(outcomes.filter((o): o is FitFileOutcome => !isAsFile(o)));
+  // a file_key goes in a file message, never into an image template
+  const form = asFiles ? FILE_MESSAGE_FORM : undefined;
   let text = '';
   let target: UploadSummary['target'] = 'none';
   if (keys.length > 0 && options.insert !== false) {
-    ({ text, target } = toClipboard ? await copyKeys(keys, configuredForm(fileUris[0])) : await insertKeys(keys, editor, undefined, fileUris[0]));
+    ({ text, target } = toClipboard ? await copyKeys(keys, form ?? configuredForm(fileUris[0])) : await insertKeys(keys, editor, form, fileUris[0]));
   }
-  void announce(outcomes, keys.length, cancelled, target, services, toClipboard && target === 'clipboard' ? keys : undefined);
+  const told = outcomes.filter((_o, i) => !asked.has(i));
+  if (told.length > 0) void announce(told, keys.length, cancelled, target, services, toClipboard && target === 'clipboard' ? keys : undefined, form);
   await recorded;
-  return { outcomes, text, target, cancelled };
+  return { text, target, cancelled };
+}
+
+/**
+ * A file_key in the form a message of msg_type "file" takes ({"file_key":"file_v2_…"}; the bare
+ * key where that would break a JSON document): the key goes in the `imageKey` slot of the vars.
+ */
+export const FILE_MESSAGE_FORM: InsertForm = { template: 'custom', customTemplate: fileMessage('${imageKey}') };
+
+function fileKeysOf(outcomes: readonly AsFileOutcome[]): TemplateVars[] {
+  return outcomes.filter((o): o is Extract<AsFileOutcome, { ok: true }> => o.ok).map((o) => ({ imageKey: o.fileKey, fileName: o.file.split(/[\\/]/).pop() ?? '' }));
 }
 
 /** What the insert forms need of each uploaded image, in order. */
@@ -147,17 +224,20 @@ export function schedulerFor(client: LarkClient, settings: LarkSettings, log: Up
   });
 }
 
-/** The core pipeline under a cancellable progress notification ("2/5 uploaded"). */
-function uploadWithProgress(fileUris: readonly vscode.Uri[], client: LarkClient, settings: LarkSettings, services: UploadServices, options: UploadOptions): Thenable<FileOutcome[]> {
+/**
+ * The core pipeline under a cancellable progress notification ("2/5 uploaded"); `fit`: images Lark
+ * would refuse are fitted first, one at a time, and the notification names the one being fitted.
+ */
+function uploadWithProgress(fileUris: readonly vscode.Uri[], client: LarkClient, settings: LarkSettings, services: UploadServices, options: UploadOptions, fit = false): Thenable<FitFileOutcome[]> {
   const scheduler = schedulerFor(client, settings, services.log);
   const paths = fileUris.map((u) => u.fsPath);
-  services.log.info(`upload ${paths.length} file(s) as ${settings.imageType} to ${client.baseUrl}`);
+  services.log.info(`upload ${paths.length} file(s) as ${settings.imageType} to ${client.baseUrl}${fit ? ', fitting those over the limits' : ''}`);
   return withCancellableProgress(
     vscode.l10n.t('Uploading to Lark'),
     (signal, progress) => {
       // counts every file that is done, failed or not, so it ends at n/n
       progress.report({ message: vscode.l10n.t('{0}/{1} done', 0, paths.length) });
-      return uploadFiles(paths, {
+      const pipeline = {
         client,
         scheduler,
         imageType: settings.imageType,
@@ -165,6 +245,38 @@ function uploadWithProgress(fileUris: readonly vscode.Uri[], client: LarkClient,
         force: options.force,
         signal,
         onError: pipelineErrorLogger(services.log),
+        onProgress: (done: number, total: number) => progress.report({ message: vscode.l10n.t('{0}/{1} done', done, total), increment: 100 / total }),
+      };
+      if (!fit) return uploadFiles(paths, pipeline);
+      return uploadFilesWithFit(paths, {
+        ...pipeline,
+        onFitStart: (file) => {
+          services.log.info(`fitting ${file.split(/[\\/]/).pop() ?? file}`);
+          progress.report({ message: vscode.l10n.t('Fitting {0}…', file.split(/[\\/]/).pop() ?? file) });
+        },
+      });
+    },
+    options.signal,
+  );
+}
+
+/** Every file through the files API (Upload as a file), under the same cancellable notification. */
+function uploadAsFilesWithProgress(fileUris: readonly vscode.Uri[], client: LarkClient, settings: LarkSettings, services: UploadServices, options: UploadOptions): Thenable<FileApiOutcome[]> {
+  const paths = fileUris.map((u) => u.fsPath);
+  services.log.info(`upload ${paths.length} file(s) as files to ${client.baseUrl}`);
+  const scheduler = new UploadScheduler({
+    concurrency: settings.concurrency,
+    limiter: rateLimiterFor(filesBudgetKey(client)),
+    onRetry: (_i, attempt, delayMs, err) => services.log.info(`retry ${attempt} in ${Math.round(delayMs)} ms after ${err.code}: ${err.message}`),
+  });
+  return withCancellableProgress(
+    vscode.l10n.t('Uploading to Lark as files'),
+    (signal, progress) => {
+      progress.report({ message: vscode.l10n.t('{0}/{1} done', 0, paths.length) });
+      return uploadAsFiles(paths, {
+        client,
+        scheduler,
+        signal,
         onProgress: (done, total) => progress.report({ message: vscode.l10n.t('{0}/{1} done', done, total), increment: 100 / total }),
       });
     },
@@ -246,7 +358,7 @@ export function formLabel(template: TemplateId): string {
 }
 
 /** The file name of an outcome, for messages. */
-function nameOf(o: FileOutcome): string {
+function nameOf(o: FileOutcome | RecordedOutcome): string {
   return o.file.split(/[\\/]/).pop() || o.file;
 }
 
@@ -261,14 +373,15 @@ const NAMED_FAILURES = 3;
  * which inserts them, with the context rules, into the editor active when it is chosen.
  */
 export async function announce(
-  outcomes: FileOutcome[],
+  outcomes: readonly (FileOutcome | RecordedOutcome)[],
   okCount: number,
   cancelled: boolean,
   target: UploadSummary['target'],
   services: UploadServices,
   offerInsert?: readonly TemplateVars[],
+  offerForm?: InsertForm,
 ): Promise<void> {
-  const failures = outcomes.filter((o): o is Extract<FileOutcome, { ok: false }> => !o.ok && o.code !== LocalCode.Cancelled);
+  const failures = outcomes.filter((o): o is Extract<FileOutcome | RecordedOutcome, { ok: false }> => !o.ok && o.code !== LocalCode.Cancelled);
   const where = whereKeysWent(target, okCount, offerInsert !== undefined);
   const insertAtCursor = vscode.l10n.t('Insert at Cursor');
   const offered = offerInsert && offerInsert.length > 0 && vscode.window.visibleTextEditors.length > 0 ? [insertAtCursor] : [];
@@ -286,7 +399,7 @@ export async function announce(
   }
   if (choice === insertAtCursor && offerInsert) {
     const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
-    await insertKeys(offerInsert, editor);
+    await insertKeys(offerInsert, editor, offerForm);
   }
 }
 
@@ -297,7 +410,7 @@ function whereKeysWent(target: UploadSummary['target'], okCount: number, byGestu
   return '';
 }
 
-function failureText(failures: readonly Extract<FileOutcome, { ok: false }>[], total: number): string {
+function failureText(failures: readonly Extract<FileOutcome | RecordedOutcome, { ok: false }>[], total: number): string {
   if (total === 1) return vscode.l10n.t('Could not upload {0}: {1}', nameOf(failures[0]), failures[0].message);
   const named = failures.slice(0, NAMED_FAILURES).map((o) => vscode.l10n.t('{0} ({1})', nameOf(o), o.message));
   const more = failures.length - named.length;
@@ -305,13 +418,18 @@ function failureText(failures: readonly Extract<FileOutcome, { ok: false }>[], t
   return vscode.l10n.t('{0} of {1} images could not be uploaded: {2}. See the Problems panel for each file.', failures.length, total, list);
 }
 
-function successText(outcomes: readonly FileOutcome[]): string {
-  const ok = outcomes.filter((o): o is Extract<FileOutcome, { ok: true }> => o.ok);
+function successText(all: readonly (FileOutcome | RecordedOutcome)[]): string {
+  const asFiles = all.filter((o): o is Extract<AsFileOutcome, { ok: true }> => o.ok && isAsFile(o));
+  if (asFiles.length === 1) return vscode.l10n.t('Uploaded {0} to Lark as a file: {1}', nameOf(asFiles[0]), asFiles[0].fileKey);
+  if (asFiles.length > 1) return vscode.l10n.t('Uploaded {0} files to Lark.', asFiles.length);
+  const outcomes = all.filter((o): o is FitFileOutcome => !isAsFile(o));
+  const ok = outcomes.filter((o): o is Extract<FitFileOutcome, { ok: true }> => o.ok);
   const reused = ok.filter((o) => o.deduped).length;
   if (ok.length === 1) {
     const [only] = ok;
-    return only.deduped
-      ? vscode.l10n.t('{0} was uploaded before (same bytes): its key {1} is reused.', nameOf(only), only.imageKey)
+    if (only.deduped) return vscode.l10n.t('{0} was uploaded before (same bytes): its key {1} is reused.', nameOf(only), only.imageKey);
+    return only.fit
+      ? vscode.l10n.t('Fitted {0} to Lark\'s limits and uploaded it: {1}', nameOf(only), only.imageKey)
       : vscode.l10n.t('Uploaded {0} to Lark: {1}', nameOf(only), only.imageKey);
   }
   if (reused === 0) return vscode.l10n.t('Uploaded {0} images to Lark.', ok.length);

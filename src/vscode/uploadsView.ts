@@ -122,7 +122,12 @@ export class UploadsTreeProvider<T extends UploadsNode = UploadRecord> implement
     item.id = record.id;
     item.contextValue = record.ok ? ViewItem.Uploaded : ViewItem.Failed;
     if (record.ok) {
-      item.description = record.reused ? vscode.l10n.t('{0} (reused)', record.imageKey ?? '') : record.imageKey;
+      const how = howUploaded(record);
+      if (record.fileKey) item.description = vscode.l10n.t('{0} ({1})', record.fileKey, how ?? '');
+      else {
+        const key = record.reused ? vscode.l10n.t('{0} (reused)', record.imageKey ?? '') : (record.imageKey ?? '');
+        item.description = how ? `${key} · ${how}` : key;
+      }
       // the image itself as its icon; pasted bytes have no file to show
       item.iconPath = record.filePath ? vscode.Uri.file(record.filePath) : (this.copyOf?.(record) ?? new vscode.ThemeIcon('file-media'));
     } else {
@@ -132,7 +137,9 @@ export class UploadsTreeProvider<T extends UploadsNode = UploadRecord> implement
     item.tooltip = tooltipFor(record);
     item.accessibilityInformation = {
       label: record.ok
-        ? vscode.l10n.t('{0}, uploaded, image key {1}', record.fileName, record.imageKey ?? '')
+        ? record.fileKey
+          ? vscode.l10n.t('{0}, uploaded as a file, file key {1}', record.fileName, record.fileKey)
+          : vscode.l10n.t('{0}, uploaded, image key {1}', record.fileName, record.imageKey ?? '')
         : vscode.l10n.t('{0}, upload failed, error {1}', record.fileName, String(record.code ?? '')),
     };
     return item;
@@ -157,12 +164,31 @@ export function timeLines(r: UploadRecord): string[] {
   return lines;
 }
 
+/** Bytes as "31.2 MB" from 1 MiB on, else KB. */
+function formatSize(bytes: number): string {
+  return bytes >= 1024 * 1024 ? vscode.l10n.t('{0} MB', (bytes / 1024 / 1024).toFixed(1)) : vscode.l10n.t('{0} KB', formatKb(bytes));
+}
+
+/**
+ * How an upload differs from the file as it was: "fitted 14000×9000 → 12000×7714, 31.2 MB → 8.1
+ * MB" (the original, then what was uploaded), "uploaded as a file"; undefined for a plain upload.
+ */
+export function howUploaded(r: UploadRecord): string | undefined {
+  if (r.ok && r.fileKey) return vscode.l10n.t('uploaded as a file');
+  const fit = r.ok ? r.fit : undefined;
+  if (!fit) return undefined;
+  const to = r.width !== undefined && r.height !== undefined ? `${r.width}×${r.height}` : '?';
+  const text = vscode.l10n.t('fitted {0} → {1}, {2} → {3}', `${fit.width}×${fit.height}`, to, formatSize(fit.size), r.size !== undefined ? formatSize(r.size) : '?');
+  return fit.firstFrameOnly ? vscode.l10n.t('{0} (first frame only)', text) : text;
+}
+
 function tooltipFor(r: UploadRecord): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, false);
   md.isTrusted = false;
   md.supportHtml = false;
   const lines: string[] = [`**${escapeMarkdown(r.fileName)}**`, ''];
-  if (r.ok) lines.push(vscode.l10n.t('image_key: {0}', escapeMarkdown(r.imageKey ?? '')));
+  if (r.ok && r.fileKey) lines.push(vscode.l10n.t('file_key: {0}', escapeMarkdown(r.fileKey)));
+  else if (r.ok) lines.push(vscode.l10n.t('image_key: {0}', escapeMarkdown(r.imageKey ?? '')));
   else {
     lines.push(vscode.l10n.t('Upload failed: error {0}', String(r.code ?? '?')));
     if (r.message) lines.push(escapeMarkdown(r.message));
@@ -171,6 +197,8 @@ function tooltipFor(r: UploadRecord): vscode.MarkdownString {
   if (r.size !== undefined) lines.push(vscode.l10n.t('Size: {0} KB', formatKb(r.size)));
   if (r.width !== undefined && r.height !== undefined) lines.push(vscode.l10n.t('Dimensions: {0} × {1}', r.width, r.height));
   if (r.format) lines.push(vscode.l10n.t('Format: {0}', escapeMarkdown(r.format)));
+  const how = howUploaded(r);
+  if (how) lines.push(escapeMarkdown(how));
   lines.push(vscode.l10n.t('image_type: {0}', r.imageType));
   lines.push(...timeLines(r));
   if (r.logId) lines.push(vscode.l10n.t('log_id: {0}', escapeMarkdown(r.logId)));
