@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { Command, DIAGNOSTIC_SOURCE } from '../constants';
 import { LarkImageCode } from '../core/validate';
 import type { ImageType } from '../core/types';
+import { isUploadRecord } from '../core/history';
 import type { UploadDiagnostics } from './diagnostics';
 
 /** How a file Lark refuses goes up after all: fitted (images API) or as a file (files API). */
@@ -86,12 +87,17 @@ function isImageFile(uri: vscode.Uri): boolean {
 }
 
 /**
- * The provider (every file document: the entries are on image files, SVGs open as text) and the
- * two commands it runs; `upload` is the Explorer gesture for one file (keys to the clipboard,
- * Insert at Cursor offered).
+ * The provider and the two commands it runs; `upload` is the Explorer gesture for one file (keys
+ * to the clipboard, Insert at Cursor offered). VS Code asks for code actions only on documents it
+ * can open as text: an SVG's entry shows them in the Problems panel, a PNG's or JPEG's cannot, so
+ * the same two commands are on a failed entry of the uploads view (package.json menus).
  */
 export function registerFitQuickFixes(diagnostics: UploadDiagnostics, imageTypeOf: (uri: vscode.Uri) => ImageType, upload: (uri: vscode.Uri, mode: FitMode) => Promise<unknown>): vscode.Disposable {
-  const run = (mode: FitMode) => (uri: unknown) => (uri instanceof vscode.Uri ? upload(uri, mode) : undefined);
+  // a Problems entry's quick fix hands the file's Uri; the uploads view's failed entry its record
+  const run = (mode: FitMode) => (arg: unknown) => {
+    const uri = arg instanceof vscode.Uri ? arg : isUploadRecord(arg) && arg.filePath ? vscode.Uri.file(arg.filePath) : undefined;
+    return uri ? upload(uri, mode) : undefined;
+  };
   return vscode.Disposable.from(
     vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new FitQuickFixes(diagnostics, imageTypeOf), { providedCodeActionKinds: FitQuickFixes.kinds }),
     vscode.commands.registerCommand(Command.FitAndUpload, run('fit')),
