@@ -199,7 +199,10 @@ function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
     if (!rule) throw new Error(`markdown-it has no inline rule "${name}"`);
     return rule.fn;
   };
-  const topLevel = (state: StateInline): boolean => scan.current !== undefined && state.tokens === scan.current.children;
+  // The inline tokens are parsed into one scratch list, emptied after each block: what the scan
+  // needs is noted by the rules; the tokens themselves are never read.
+  const scratch: Token[] = [];
+  const topLevel = (state: StateInline): boolean => scan.current !== undefined && state.tokens === scratch;
   const note = (hit: InlineHit): void => {
     const token = scan.current as Token;
     const list = scan.hits.get(token);
@@ -210,11 +213,19 @@ function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
   const image = original('image');
   md.inline.ruler.at('image', (state, silent) => {
     const start = state.pos;
-    if (!image(state, silent)) return false;
+    // Always the rule's silent mode: it moves state.pos exactly as the full mode does, without
+    // the image token and the parse of the alt text into tokens nobody reads.
+    if (!image(state, true)) return false;
     if (silent) return true;
     // Find the destination again as the rule did: `!` `[label]` `(` spaces `destination`
     const src = state.src;
     const labelEnd = state.md.helpers.parseLinkLabel(state, start + 1, false);
+    // The full mode parses the alt text: only an image in it (`![`) can note something (the label
+    // of a reference-style image; nested images are not at the top level, so never hits)
+    if (labelEnd >= 0) {
+      const nested = src.indexOf('![', start + 2);
+      if (nested >= 0 && nested + 1 < labelEnd) state.md.inline.parse(src.slice(start + 2, labelEnd), state.md, state.env, []);
+    }
     let pos = labelEnd + 1;
     if (labelEnd >= 0 && src.charCodeAt(pos) !== 0x28 /* ( */) {
       // a reference-style image (`![alt][label]`, `![label][]`, `![label]`): its path is in the
@@ -259,14 +270,22 @@ function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
     return true;
   });
 
+  // \r\n and \r become \n, NUL becomes U+FFFD: a text with neither is kept as it is (not copied)
+  const normalize = (md.core.ruler as unknown as { __rules__: { name: string; fn: (state: StateCore) => void }[] }).__rules__.find((r) => r.name === 'normalize')?.fn;
+  if (!normalize) throw new Error('markdown-it has no core rule "normalize"');
+  md.core.ruler.at('normalize', (state: StateCore) => {
+    if (state.src.includes('\r') || state.src.includes('\0')) normalize(state);
+  });
+
   md.core.ruler.at('inline', (state: StateCore) => {
     for (const token of state.tokens) {
       if (token.type !== 'inline' || !mayHoldImage(token.content)) continue;
       scan.current = token;
       try {
-        state.md.inline.parse(token.content, state.md, state.env, token.children ?? (token.children = []));
+        state.md.inline.parse(token.content, state.md, state.env, scratch);
       } finally {
         scan.current = undefined;
+        scratch.length = 0;
       }
     }
   });
