@@ -255,6 +255,20 @@ function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
     return true;
   });
 
+  const link = original('link');
+  md.inline.ruler.at('link', (state, silent) => {
+    const start = state.pos;
+    if (!link(state, true)) return false;
+    if (silent) return true;
+    // The full mode parses the link text into tokens: only an image (`![`) or an HTML tag (`<`) in
+    // it can note something, so without either the silent mode's move is the whole effect.
+    const end = state.pos;
+    const span = state.src.slice(start, end);
+    if (!span.includes('![') && !span.includes('<')) return true;
+    state.pos = start;
+    return link(state, false);
+  });
+
   const htmlInline = original('html_inline');
   md.inline.ruler.at('html_inline', (state, silent) => {
     const start = state.pos;
