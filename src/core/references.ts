@@ -162,10 +162,22 @@ interface Definition {
   to: number;
 }
 
+/** The document being scanned: the text as written (before markdown-it's normalising), its line starts. */
+interface ScannedDocument {
+  text: string;
+  starts: number[];
+  /** per source line: where the last block mapped on it ended (table cells share a line) */
+  cursors: Map<number, number>;
+  found: ImageReference[];
+}
+
 interface MarkdownScan {
-  /** the inline token whose content is being parsed at the top level */
-  current: Token | undefined;
-  hits: Map<Token, InlineHit[]>;
+  /** the document findImageReferences is scanning (undefined: none) */
+  doc: ScannedDocument | undefined;
+  /** true while a block's inline content is parsed at the top level (not an alt text) */
+  inBlock: boolean;
+  /** what that parse found, in order */
+  hits: InlineHit[];
   /** the first definition of each label, in document order */
   definitions: Definition[];
   /** the (normalized) labels that reference-style images use */
@@ -192,29 +204,37 @@ function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
   md.normalizeLink = (url) => url;
   md.normalizeLinkText = (text) => text;
   md.validateLink = () => true;
-  const scan: MarkdownScan = { current: undefined, hits: new Map(), definitions: [], imageLabels: new Set() };
+  const scan: MarkdownScan = { doc: undefined, inBlock: false, hits: [], definitions: [], imageLabels: new Set() };
   const rules = (md.inline.ruler as unknown as { __rules__: { name: string; fn: RuleInline }[] }).__rules__;
   const original = (name: string): RuleInline => {
     const rule = rules.find((r) => r.name === name);
     if (!rule) throw new Error(`markdown-it has no inline rule "${name}"`);
     return rule.fn;
   };
-  const topLevel = (state: StateInline): boolean => scan.current !== undefined && state.tokens === scan.current.children;
+  // The inline tokens are parsed into one scratch list, emptied after each block: what the scan
+  // needs is noted by the rules; the tokens themselves are never read.
+  const scratch: Token[] = [];
+  const topLevel = (state: StateInline): boolean => scan.inBlock && state.tokens === scratch;
   const note = (hit: InlineHit): void => {
-    const token = scan.current as Token;
-    const list = scan.hits.get(token);
-    if (list) list.push(hit);
-    else scan.hits.set(token, [hit]);
+    scan.hits.push(hit);
   };
 
   const image = original('image');
   md.inline.ruler.at('image', (state, silent) => {
     const start = state.pos;
-    if (!image(state, silent)) return false;
+    // Always the rule's silent mode: it moves state.pos exactly as the full mode does, without
+    // the image token and the parse of the alt text into tokens nobody reads.
+    if (!image(state, true)) return false;
     if (silent) return true;
     // Find the destination again as the rule did: `!` `[label]` `(` spaces `destination`
     const src = state.src;
     const labelEnd = state.md.helpers.parseLinkLabel(state, start + 1, false);
+    // The full mode parses the alt text: only an image in it (`![`) can note something (the label
+    // of a reference-style image; nested images are not at the top level, so never hits)
+    if (labelEnd >= 0) {
+      const nested = src.indexOf('![', start + 2);
+      if (nested >= 0 && nested + 1 < labelEnd) state.md.inline.parse(src.slice(start + 2, labelEnd), state.md, state.env, []);
+    }
     let pos = labelEnd + 1;
     if (labelEnd >= 0 && src.charCodeAt(pos) !== 0x28 /* ( */) {
       // a reference-style image (`![alt][label]`, `![label][]`, `![label]`): its path is in the
@@ -233,6 +253,20 @@ function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
     const dest = state.md.helpers.parseLinkDestination(src, pos, state.posMax);
     if (dest.ok && dest.pos > pos) note({ kind: 'image', destStart: pos, destEnd: dest.pos });
     return true;
+  });
+
+  const link = original('link');
+  md.inline.ruler.at('link', (state, silent) => {
+    const start = state.pos;
+    if (!link(state, true)) return false;
+    if (silent) return true;
+    // The full mode parses the link text into tokens: only an image (`![`) or an HTML tag (`<`) in
+    // it can note something, so without either the silent mode's move is the whole effect.
+    const end = state.pos;
+    const span = state.src.slice(start, end);
+    if (!span.includes('![') && !span.includes('<')) return true;
+    state.pos = start;
+    return link(state, false);
   });
 
   const htmlInline = original('html_inline');
@@ -259,14 +293,52 @@ function markdown(): { md: MarkdownIt; scan: MarkdownScan } {
     return true;
   });
 
+  // \r\n and \r become \n, NUL becomes U+FFFD: a text with neither is kept as it is (not copied)
+  const normalize = (md.core.ruler as unknown as { __rules__: { name: string; fn: (state: StateCore) => void }[] }).__rules__.find((r) => r.name === 'normalize')?.fn;
+  if (!normalize) throw new Error('markdown-it has no core rule "normalize"');
+  md.core.ruler.at('normalize', (state: StateCore) => {
+    if (state.src.includes('\r') || state.src.includes('\0')) normalize(state);
+  });
+
+  // One pass over the block tokens, in document order: each block that may hold an image is parsed
+  // (into the scratch list) and what it holds mapped back to the text at once. Definitions are all
+  // known here (the block pass is done); the images that use them are counted at the end.
   md.core.ruler.at('inline', (state: StateCore) => {
+    const doc = scan.doc;
+    if (!doc) return;
+    let lastMap: [number, number] | null = null;
     for (const token of state.tokens) {
+      if (token.map) lastMap = token.map;
+      if (token.type === 'html_block') {
+        if (token.map && /<img/i.test(token.content)) {
+          const mapper = new ContentMapper(doc, token.map[0], token.content);
+          for (const src of imgSources(token.content, 0, token.content.length)) addMapped(doc, mapper, src.start, src.end, htmlDecode, false);
+        }
+        continue;
+      }
       if (token.type !== 'inline' || !mayHoldImage(token.content)) continue;
-      scan.current = token;
+      scan.inBlock = true;
       try {
-        state.md.inline.parse(token.content, state.md, state.env, token.children ?? (token.children = []));
+        state.md.inline.parse(token.content, state.md, state.env, scratch);
       } finally {
-        scan.current = undefined;
+        scan.inBlock = false;
+        scratch.length = 0;
+      }
+      if (scan.hits.length === 0) continue;
+      const hits = scan.hits;
+      scan.hits = [];
+      if (!lastMap) continue;
+      // a table cell's inline token has no map of its own: its row's (the last map seen) is the line
+      const mapper = new ContentMapper(doc, lastMap[0], token.content);
+      for (const hit of hits) {
+        if (hit.kind === 'image') {
+          const angled = token.content.charCodeAt(hit.destStart) === 0x3c; /* < */
+          const refStart = angled ? hit.destStart + 1 : hit.destStart;
+          const refEnd = angled ? hit.destEnd - 1 : hit.destEnd;
+          addMapped(doc, mapper, refStart, refEnd, markdownUnescape, angled);
+        } else {
+          for (const src of imgSources(token.content, hit.start, hit.end)) addMapped(doc, mapper, src.start, src.end, htmlDecode, false);
+        }
       }
     }
   });
@@ -312,7 +384,7 @@ function definitionDestination(state: StateBlock, startLine: number): Omit<Defin
 }
 
 function mayHoldImage(content: string): boolean {
-  return content.includes('![') || /<img/i.test(content);
+  return content.includes('![') || (content.includes('<') && /<img/i.test(content));
 }
 
 /**
@@ -321,33 +393,36 @@ function mayHoldImage(content: string): boolean {
  * firstLine + i, at or after the point where the previous block on that line ended.
  */
 class ContentMapper {
-  private readonly lineOffsets: number[] = []; // per content line: source offset of its first character, or -1
+  /** per content line: its offset in the content */
+  private readonly contentLineStarts: number[] = [];
+  /** per content line: the source offset of its first character, or -1 */
+  private readonly lineOffsets: number[] = [];
 
   constructor(
-    text: string,
-    starts: readonly number[],
-    cursors: Map<number, number>,
+    doc: ScannedDocument,
     firstLine: number,
     readonly content: string,
   ) {
-    const lines = content.split('\n');
-    lines.forEach((line, i) => {
-      const sourceLine = firstLine + i;
+    const { text, starts, cursors } = doc;
+    for (let o = 0, sourceLine = firstLine; ; sourceLine++) {
+      const nl = content.indexOf('\n', o);
+      const end = nl < 0 ? content.length : nl;
       let at = -1;
       if (sourceLine < starts.length) {
-        const lineEnd = sourceLine + 1 < starts.length ? starts[sourceLine + 1] : text.length;
         const from = cursors.get(sourceLine) ?? starts[sourceLine];
-        const within = line === '' ? 0 : text.slice(from, lineEnd).indexOf(line);
-        at = within < 0 ? -1 : from + within;
+        if (end === o) at = from;
+        else {
+          const lineEnd = sourceLine + 1 < starts.length ? starts[sourceLine + 1] : text.length;
+          at = indexWithin(text, content, o, end, from, lineEnd);
+          if (at >= 0) cursors.set(sourceLine, at + end - o);
+        }
       }
+      this.contentLineStarts.push(o);
       this.lineOffsets.push(at);
-      if (at >= 0 && line !== '') cursors.set(sourceLine, at + line.length);
-    });
-    this.contentLineStarts = [0];
-    for (let i = 0, o = 0; i < lines.length - 1; i++) this.contentLineStarts.push((o += lines[i].length + 1));
+      if (nl < 0) break;
+      o = nl + 1;
+    }
   }
-
-  private readonly contentLineStarts: number[];
 
   /** The source offset of a content offset, or -1 when that line could not be found. */
   source(offset: number): number {
@@ -357,54 +432,49 @@ class ContentMapper {
   }
 }
 
+/** Where content[start, end) first occurs in text[from, to), or -1. */
+function indexWithin(text: string, content: string, start: number, end: number, from: number, to: number): number {
+  const length = end - start;
+  if (length > to - from) return -1;
+  // most often where the source line starts (a paragraph's lines)
+  let i = 0;
+  while (i < length && text.charCodeAt(from + i) === content.charCodeAt(start + i)) i++;
+  if (i === length) return from;
+  const within = text.slice(from, to).indexOf(content.slice(start, end));
+  return within < 0 ? -1 : from + within;
+}
+
 function markdownReferences(text: string): ImageReference[] {
   if (!text.includes('![') && !/<img/i.test(text)) return [];
   const { md, scan } = markdown();
-  scan.hits = new Map();
+  const doc: ScannedDocument = { text, starts: lineStartsOf(text), cursors: new Map(), found: [] };
+  const { starts, found } = doc;
+  scan.doc = doc;
+  scan.hits = [];
   scan.definitions = [];
   scan.imageLabels = new Set();
-  const tokens = md.parse(text, {});
-  const starts = lineStartsOf(text);
-  const cursors = new Map<number, number>();
-  const found: ImageReference[] = [];
-  let lastMap: [number, number] | null = null;
-  for (const token of tokens) {
-    if (token.map) lastMap = token.map;
-    if (token.type === 'html_block' && /<img/i.test(token.content) && token.map) {
-      const mapper = new ContentMapper(text, starts, cursors, token.map[0], token.content);
-      for (const src of imgSources(token.content, 0, token.content.length)) addMapped(found, text, starts, mapper, src.start, src.end, htmlDecode, false);
-      continue;
+  try {
+    md.parse(text, {});
+    // the definitions that images use (once each, however many images use them)
+    for (const d of scan.definitions) {
+      if (!scan.imageLabels.has(d.label) || d.line >= starts.length) continue;
+      const s = starts[d.line] + d.from;
+      const e = starts[d.line] + d.to;
+      const written = text.slice(s, e);
+      const angled = written.charCodeAt(0) === 0x3c; /* < */
+      const ref = angled ? written.slice(1, -1) : written;
+      const r = reference(starts, s, e, ref, md.utils.unescapeAll(ref));
+      if (r) found.push(r);
     }
-    const hits = token.type === 'inline' ? scan.hits.get(token) : undefined;
-    if (!hits || !lastMap) continue;
-    // a table cell's inline token has no map of its own: its row's (the last map seen) is the line
-    const mapper = new ContentMapper(text, starts, cursors, (token.map ?? lastMap)[0], token.content);
-    for (const hit of hits) {
-      if (hit.kind === 'image') {
-        const angled = token.content.charCodeAt(hit.destStart) === 0x3c; /* < */
-        const refStart = angled ? hit.destStart + 1 : hit.destStart;
-        const refEnd = angled ? hit.destEnd - 1 : hit.destEnd;
-        addMapped(found, text, starts, mapper, refStart, refEnd, (raw) => md.utils.unescapeAll(raw), angled);
-      } else {
-        for (const src of imgSources(token.content, hit.start, hit.end)) addMapped(found, text, starts, mapper, src.start, src.end, htmlDecode, false);
-      }
-    }
+  } finally {
+    scan.doc = undefined;
+    scan.hits = [];
+    scan.definitions = [];
+    scan.imageLabels = new Set();
   }
-  // the definitions that images use (once each, however many images use them)
-  for (const d of scan.definitions) {
-    if (!scan.imageLabels.has(d.label) || d.line >= starts.length) continue;
-    const s = starts[d.line] + d.from;
-    const e = starts[d.line] + d.to;
-    const written = text.slice(s, e);
-    const angled = written.charCodeAt(0) === 0x3c; /* < */
-    const ref = angled ? written.slice(1, -1) : written;
-    const r = reference(starts, s, e, ref, md.utils.unescapeAll(ref));
-    if (r) found.push(r);
-  }
-  scan.hits = new Map();
-  scan.definitions = [];
-  scan.imageLabels = new Set();
-  return found.sort((a, b) => a.range.start - b.range.start);
+  // in document order (a stable sort: one already in order, as without definitions, is kept)
+  for (let i = 1; i < found.length; i++) if (found[i - 1].range.start > found[i].range.start) return found.sort((a, b) => a.range.start - b.range.start);
+  return found;
 }
 
 /**
@@ -412,7 +482,8 @@ function markdownReferences(text: string): ImageReference[] {
  * and the source there reads the same (a table cell with `\|`, which markdown-it rewrites, is
  * skipped). `bracketed`: a Markdown `<destination>`, whose brackets are replaced with the path.
  */
-function addMapped(found: ImageReference[], text: string, starts: readonly number[], mapper: ContentMapper, start: number, end: number, decode: (raw: string) => string, bracketed: boolean): void {
+function addMapped(doc: ScannedDocument, mapper: ContentMapper, start: number, end: number, decode: (raw: string) => string, bracketed: boolean): void {
+  const { text, starts, found } = doc;
   const s = mapper.source(start);
   const e = mapper.source(end - 1) + 1;
   if (s < 0 || e <= 0 || e < s) return;
@@ -462,6 +533,11 @@ function imgSources(content: string, from: number, to: number): { start: number;
     pos = at;
   }
   return out.filter((s) => s.end > s.start);
+}
+
+/** Markdown backslash escapes and character references decoded. */
+function markdownUnescape(raw: string): string {
+  return markdown().md.utils.unescapeAll(raw);
 }
 
 /** HTML character references decoded (backslashes are not escapes in HTML: kept). */
