@@ -4,7 +4,8 @@
 // its bytes from, in order, the local file (only while its sha256 still matches), the kept copy
 // of a pasted image, or a download by the source profile (only a `message` image, only while
 // that profile is signed in); then an upload by the target profile (dedupe applies). A key the
-// target app already owns is left as is; one that cannot be re-keyed says why. vscode-free:
+// target app already owns (by the history, or, with no history, because the target can download
+// it) is left as is; one that cannot be re-keyed says why. vscode-free:
 // every effect is an injected dependency.
 import { hashBytes } from './dedupe';
 import { UploadError } from './larkErrors';
@@ -89,7 +90,7 @@ export interface RekeyDeps {
   /** the upload history, newest first */
   records: readonly UploadRecord[];
   target: RekeyTarget;
-  /** A client of that profile able to download; undefined when it is signed out or gone. */
+  /** A client of that profile able to download (the target's too); undefined when it is signed out or gone. */
   downloaderFor(profileId: string): Promise<Downloader | undefined>;
   /** Signed-in profiles other than the target (asked, in order, for keys with no history). */
   otherProfiles(): readonly string[];
@@ -132,9 +133,30 @@ async function download(key: string, profileId: string, deps: RekeyDeps): Promis
   }
 }
 
-/** A key with no history: whichever other signed-in profile can download it. */
-async function fromOtherProfiles(key: string, deps: RekeyDeps): Promise<Found> {
+/**
+ * A key with no history may still be the target's own (uploaded on another machine, or before
+ * this history): a download by the target that succeeds says so (Lark serves an image only to the
+ * app that sent it). 234008 (another app's) or a signed-out target says nothing; other failures are told.
+ */
+async function targetOwns(key: string, deps: RekeyDeps): Promise<boolean | RekeyProblem> {
+  const got = await download(key, deps.target.profileId, deps);
+  if ('bytes' in got) return true;
+  const p = got.problem;
+  return p.kind === 'signedOut' || (p.kind === 'download' && p.code === NOT_SENDER) ? false : p;
+}
+
+/** Lark's "The app is not the resource sender." */
+const NOT_SENDER = 234008;
+
+/** A key with no history: the target's own, or whichever other signed-in profile can download it. */
+async function fromOtherProfiles(key: string, deps: RekeyDeps): Promise<Found | 'same'> {
   const problems: RekeyProblem[] = [{ kind: 'noHistory' }];
+  const owned = await targetOwns(key, deps);
+  if (owned === true) return 'same';
+  if (owned !== false) {
+    if (owned.kind === 'cancelled') return { problems: [owned] };
+    problems.push(owned);
+  }
   for (const profileId of deps.otherProfiles()) {
     const got = await download(key, profileId, deps);
     if ('bytes' in got) return { upload: { key, bytes: got.bytes, sha256: hashBytes(got.bytes), name: '', via: 'download' } };

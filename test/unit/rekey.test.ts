@@ -188,6 +188,38 @@ suite('core/rekey: re-keying a document for another profile', () => {
     assert.deepStrictEqual(none, [{ key: 'img_v3_z', status: 'failed', problems: [{ kind: 'noHistory' }] }]);
   });
 
+  test('a key with no history that the target can download is its own: same, no upload; 234008 from the target: on to the others', async () => {
+    const w = world({
+      others: ['a'],
+      servers: new Map([
+        ['prod', new Map<string, Uint8Array | UploadError>([['img_v3_theirs', bytes(1)], ['img_v3_foreign', new UploadError(234008, 'not sender')]])],
+        ['a', new Map<string, Uint8Array | UploadError>([['img_v3_foreign', bytes(2)]])],
+      ]),
+    });
+    assert.deepStrictEqual(await rekeyKeys(['img_v3_theirs', 'img_v3_foreign'], depsOf(w)), [
+      { key: 'img_v3_theirs', status: 'same' },
+      { key: 'img_v3_foreign', status: 'rekeyed', newKey: 'new_img_v3_foreign', via: 'download', deduped: false },
+    ]);
+    assert.deepStrictEqual(w.downloads, ['prod:img_v3_theirs', 'prod:img_v3_foreign', 'a:img_v3_foreign'], 'the target is asked first, once per key');
+    assert.deepStrictEqual(
+      w.uploaded.flat().map((u) => u.key),
+      ['img_v3_foreign'],
+    );
+  });
+
+  test('the target asked about a key with no history: its other failures are told, a key with history is never asked about', async () => {
+    const w = world({
+      records: [record('img_v3_known', { sha256: hashBytes(bytes(3)) })],
+      copies: new Map([[hashBytes(bytes(3)), bytes(3)]]),
+      servers: new Map([['prod', new Map<string, Uint8Array | UploadError>([['img_v3_known', bytes(3)], ['img_v3_deleted', new UploadError(234005, 'Image has been deleted.')]])]]),
+    });
+    assert.deepStrictEqual(await rekeyKeys(['img_v3_known', 'img_v3_deleted'], depsOf(w)), [
+      { key: 'img_v3_known', status: 'rekeyed', newKey: 'new_img_v3_known', via: 'copy', deduped: false },
+      { key: 'img_v3_deleted', status: 'failed', problems: [{ kind: 'noHistory' }, { kind: 'download', profileId: 'prod', code: 234005, message: 'Image has been deleted.' }] },
+    ]);
+    assert.deepStrictEqual(w.downloads, ['prod:img_v3_deleted']);
+  });
+
   test('upload failures and dedupe answers come back per key', async () => {
     const w = world({
       records: [record('img_v3_a', { sha256: hashBytes(bytes(1)) }), record('img_v3_b', { sha256: hashBytes(bytes(2)) })],
