@@ -1,7 +1,8 @@
 // Re-keying a document for another profile (issue 11 item 5): a key belongs to the app that
 // uploaded it, so sending a document's images from another app needs that app's own keys. For
 // each distinct key: where it came from (the upload history: profile, app, file, sha256), then
-// its bytes from, in order, the local file (only while its sha256 still matches), the kept copy
+// its bytes from, in order, the local file (only while its sha256 still matches, never for a
+// fitted upload: the file is the original, the fitted bytes are not kept), the kept copy
 // of a pasted image, or a download by the source profile (only a `message` image, only while
 // that profile is signed in); then an upload by the target profile (dedupe applies). A key the
 // target app already owns (by the history, or, with no history, because the target can download
@@ -46,6 +47,8 @@ export type RekeyProblem =
   /** the file the key was uploaded from no longer has those bytes (or no sha256 was recorded to check) */
   | { kind: 'fileChanged'; path: string }
   | { kind: 'fileMissing'; path: string }
+  /** uploaded after fitting to Lark's limits: the file is the original, the fitted bytes are not kept */
+  | { kind: 'fitted'; path: string }
   /** a pasted image whose copy is gone (evicted, cleared, corrupt) */
   | { kind: 'noCopy' }
   /** the source profile is signed out, or was removed */
@@ -172,6 +175,11 @@ async function fromHistory(key: string, records: readonly UploadRecord[], deps: 
   const name = records[0].fileName;
   for (const r of records) {
     if (r.filePath === undefined) continue;
+    if (r.fit) {
+      // its sha256 is that of the fitted bytes: the original on disk never matches it
+      problems.push({ kind: 'fitted', path: r.filePath });
+      continue;
+    }
     const bytes = await deps.readFile(r.filePath);
     if (!bytes) problems.push({ kind: 'fileMissing', path: r.filePath });
     else {

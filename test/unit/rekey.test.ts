@@ -169,6 +169,39 @@ suite('core/rekey: re-keying a document for another profile', () => {
     assert.deepStrictEqual([...w.uploaded[0][0].bytes], [...bytes(7)]);
   });
 
+  test('a fitted upload: its file is skipped (the fitted bytes are not kept), not called changed; on to the copy and the download', async () => {
+    const original = bytes(1);
+    const fit = { width: 9000, height: 9000, size: 30_000_000, format: 'png' };
+    const w = world({
+      records: [
+        record('img_v3_fitted', { filePath: '/w/big.png', sha256: hashBytes(bytes(2)), fit }),
+        record('img_v3_fitcopy', { filePath: '/w/big2.png', sha256: hashBytes(bytes(3)), fit }),
+        record('img_v3_fitout', { filePath: '/w/big3.png', sha256: hashBytes(bytes(4)), fit, profileId: 'gone' }),
+      ],
+      files: new Map([
+        ['/w/big.png', original],
+        ['/w/big2.png', original],
+        ['/w/big3.png', original],
+      ]),
+      copies: new Map([[hashBytes(bytes(3)), bytes(3)]]),
+      servers: new Map([['test', new Map([['img_v3_fitted', bytes(2)]])]]),
+    });
+    const results = await rekeyKeys(['img_v3_fitted', 'img_v3_fitcopy', 'img_v3_fitout'], depsOf(w));
+    assert.deepStrictEqual(results, [
+      { key: 'img_v3_fitted', status: 'rekeyed', newKey: 'new_img_v3_fitted', via: 'download', deduped: false },
+      { key: 'img_v3_fitcopy', status: 'rekeyed', newKey: 'new_img_v3_fitcopy', via: 'copy', deduped: false },
+      { key: 'img_v3_fitout', status: 'failed', problems: [{ kind: 'fitted', path: '/w/big3.png' }, { kind: 'signedOut', profileId: 'gone' }] },
+    ]);
+    assert.deepStrictEqual(
+      w.uploaded.flat().map((u) => [u.key, [...u.bytes][0], u.filePath]),
+      [
+        ['img_v3_fitted', 2, undefined],
+        ['img_v3_fitcopy', 3, undefined],
+      ],
+      'never the original file',
+    );
+  });
+
   test('keys with no history: each other signed-in profile tries a download; none can -> why', async () => {
     const w = world({
       others: ['a', 'b'],
