@@ -453,4 +453,13 @@ suite('core/rekey: re-keying a document for another profile', () => {
       ['rekeyed', [{ kind: 'cancelled' }]],
     );
   });
+  test('the target\'s own 234008 is no reason worth telling; a download by another profile has no name; one file record among pasted ones still says no copy', async () => {
+    const w = world({ others: ['a'], servers: new Map([['prod', new Map<string, Uint8Array | UploadError>([['img_v3_x', new UploadError(234008, 'not sender')]])], ['a', new Map([['img_v3_y', bytes(1)]])]]) });
+    assert.deepStrictEqual(await rekeyKeys(['img_v3_x'], depsOf(w)), [{ key: 'img_v3_x', status: 'failed', problems: [{ kind: 'noHistory' }, { kind: 'download', profileId: 'a', code: 234001, message: 'unknown key' }] }]);
+    await rekeyKeys(['img_v3_y'], depsOf(w));
+    assert.deepStrictEqual(w.uploaded.flat().map((u) => [u.name, u.record]), [['', undefined]]);
+    const mixed = world({ records: [record('img_v3_m', { filePath: '/w/gone.png' }), record('img_v3_m')] });
+    const [result] = await rekeyKeys(['img_v3_m'], depsOf(mixed));
+    assert.deepStrictEqual(result.status === 'failed' && result.problems.map((p) => p.kind), ['fileMissing', 'noCopy', 'signedOut']);
+  });
 });
