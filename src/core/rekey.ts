@@ -1,10 +1,12 @@
 // Re-keying a document for another profile (issue 11 item 5): a key belongs to the app that
 // uploaded it, so sending a document's images from another app needs that app's own keys. For
 // each distinct key: where it came from (the upload history: profile, app, file, sha256), then
-// its bytes from, in order, the local file (only while its sha256 still matches), the kept copy
+// its bytes from, in order, the local file (only while its sha256 still matches, never for a
+// fitted upload: the file is the original, the fitted bytes are not kept), the kept copy
 // of a pasted image, or a download by the source profile (only a `message` image, only while
 // that profile is signed in); then an upload by the target profile (dedupe applies). A key the
-// target app already owns is left as is; one that cannot be re-keyed says why. vscode-free:
+// target app already owns (by the history, or, with no history, because the target can download
+// it) is left as is; one that cannot be re-keyed says why. vscode-free:
 // every effect is an injected dependency.
 import { hashBytes } from './dedupe';
 import { UploadError } from './larkErrors';
@@ -45,6 +47,8 @@ export type RekeyProblem =
   /** the file the key was uploaded from no longer has those bytes (or no sha256 was recorded to check) */
   | { kind: 'fileChanged'; path: string }
   | { kind: 'fileMissing'; path: string }
+  /** uploaded after fitting to Lark's limits: the file is the original, the fitted bytes are not kept */
+  | { kind: 'fitted'; path: string }
   /** a pasted image whose copy is gone (evicted, cleared, corrupt) */
   | { kind: 'noCopy' }
   /** the source profile is signed out, or was removed */
@@ -89,7 +93,7 @@ export interface RekeyDeps {
   /** the upload history, newest first */
   records: readonly UploadRecord[];
   target: RekeyTarget;
-  /** A client of that profile able to download; undefined when it is signed out or gone. */
+  /** A client of that profile able to download (the target's too); undefined when it is signed out or gone. */
   downloaderFor(profileId: string): Promise<Downloader | undefined>;
   /** Signed-in profiles other than the target (asked, in order, for keys with no history). */
   otherProfiles(): readonly string[];
@@ -132,9 +136,30 @@ async function download(key: string, profileId: string, deps: RekeyDeps): Promis
   }
 }
 
-/** A key with no history: whichever other signed-in profile can download it. */
-async function fromOtherProfiles(key: string, deps: RekeyDeps): Promise<Found> {
+/**
+ * A key with no history may still be the target's own (uploaded on another machine, or before
+ * this history): a download by the target that succeeds says so (Lark serves an image only to the
+ * app that sent it). 234008 (another app's) or a signed-out target says nothing; other failures are told.
+ */
+async function targetOwns(key: string, deps: RekeyDeps): Promise<boolean | RekeyProblem> {
+  const got = await download(key, deps.target.profileId, deps);
+  if ('bytes' in got) return true;
+  const p = got.problem;
+  return p.kind === 'signedOut' || (p.kind === 'download' && p.code === NOT_SENDER) ? false : p;
+}
+
+/** Lark's "The app is not the resource sender." */
+const NOT_SENDER = 234008;
+
+/** A key with no history: the target's own, or whichever other signed-in profile can download it. */
+async function fromOtherProfiles(key: string, deps: RekeyDeps): Promise<Found | 'same'> {
   const problems: RekeyProblem[] = [{ kind: 'noHistory' }];
+  const owned = await targetOwns(key, deps);
+  if (owned === true) return 'same';
+  if (owned !== false) {
+    if (owned.kind === 'cancelled') return { problems: [owned] };
+    problems.push(owned);
+  }
   for (const profileId of deps.otherProfiles()) {
     const got = await download(key, profileId, deps);
     if ('bytes' in got) return { upload: { key, bytes: got.bytes, sha256: hashBytes(got.bytes), name: '', via: 'download' } };
@@ -150,6 +175,11 @@ async function fromHistory(key: string, records: readonly UploadRecord[], deps: 
   const name = records[0].fileName;
   for (const r of records) {
     if (r.filePath === undefined) continue;
+    if (r.fit) {
+      // its sha256 is that of the fitted bytes: the original on disk never matches it
+      problems.push({ kind: 'fitted', path: r.filePath });
+      continue;
+    }
     const bytes = await deps.readFile(r.filePath);
     if (!bytes) problems.push({ kind: 'fileMissing', path: r.filePath });
     else {

@@ -20,7 +20,7 @@ export type FileOutcome =
       /** true when the key came from the dedupe index (or an identical file earlier in the batch). */
       deduped: boolean;
       attempts: number;
-      /** sha256 (hex) of the bytes, when they were hashed (dedupe on, or bytes). */
+      /** sha256 (hex) of the bytes (files: taken just before the upload; absent when the file could not be hashed). */
       sha256?: string;
     }
   | {
@@ -51,7 +51,7 @@ export interface UploadFilesOptions {
   onError?: PipelineErrorHandler;
   /** Checks one file (default validateImageFile); a rejection counts as an unreadable file (9003). */
   validateFile?: (path: string, imageType: ImageType) => Promise<ValidationResult>;
-  /** sha256 of one file for dedupe (default hashFile). */
+  /** sha256 of one file, for dedupe and the outcome's sha256 (default hashFile). */
   hashFile?: (path: string, signal?: AbortSignal) => Promise<string>;
 }
 
@@ -74,7 +74,7 @@ export function filesAhead(scheduler: Pick<UploadScheduler, 'concurrency'>): num
 /** What validating and hashing one file gave. */
 type Prepared =
   | { settled: FileOutcome } // not uploadable: its outcome is known now
-  | { info: ImageInfo; hash: string | undefined } // to upload (hash: only with dedupe)
+  | { info: ImageInfo; hash: string | undefined } // to upload (hash: undefined when it failed without dedupe)
   | { cancelled: ImageInfo }; // aborted before its hash was known: reported once the rest is done
 
 /**
@@ -119,11 +119,12 @@ export async function uploadFiles(files: readonly string[], options: UploadFiles
       tokenAsked = true;
       client.getToken(signal).catch(() => undefined);
     }
-    if (!dedupe) return { info: v.info, hash: undefined };
+    // Hashed with dedupe off too: the record's sha256 is how re-keying knows the file is unchanged.
     try {
       return { info: v.info, hash: await hash(v.info.path, signal) };
     } catch (e) {
       if (signal?.aborted) return { cancelled: v.info };
+      if (!dedupe) return { info: v.info, hash: undefined }; // costs only the sha256: the upload reads the file itself
       return { settled: failed(file, v.info, new UploadError(LocalCode.FileUnreadable, `Cannot read ${file}: ${messageOf(e)}`), 'validate') };
     }
   };
@@ -137,7 +138,7 @@ export async function uploadFiles(files: readonly string[], options: UploadFiles
     }
     const file = files[index];
     // Identical content is one group (dedupe on); without dedupe, the same path is.
-    const key = p.hash === undefined ? undefined : DedupeIndex.keyFor(p.hash, imageType, client.scopeKey);
+    const key = p.hash === undefined || !dedupe ? undefined : DedupeIndex.keyFor(p.hash, imageType, client.scopeKey);
     uploads.add(key ?? `path:${p.info.path}`, { key, source: { kind: 'file', path: p.info.path, mime: p.info.mime }, members: [{ index, file, info: p.info }], sha256: p.hash });
   });
   await uploads.finished();

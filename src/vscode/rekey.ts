@@ -282,6 +282,8 @@ export class Rekeyer implements vscode.Disposable {
         return vscode.l10n.t('its file {0} has changed since it was uploaded', vscode.workspace.asRelativePath(p.path));
       case 'fileMissing':
         return vscode.l10n.t('its file {0} is gone', vscode.workspace.asRelativePath(p.path));
+      case 'fitted':
+        return vscode.l10n.t('its file {0} was fitted to Lark\'s limits before it was uploaded, and the fitted bytes are not kept', vscode.workspace.asRelativePath(p.path));
       case 'noCopy':
         return vscode.l10n.t('no copy of the pasted image is kept');
       case 'signedOut':

@@ -139,4 +139,32 @@ suite('PastedCopies: bounded copies of pasted images by sha256', () => {
     assert.deepStrictEqual(names(), []);
     assert.strictEqual(await copies.clear(), 0);
   });
+  test('a corrupt copy saved again under another extension: one good copy, under the new name', async () => {
+    const copies = new PastedCopies(folder, {}, clock);
+    const saved = await copies.save(bytes(6, 4), 'png');
+    fs.writeFileSync(saved.file, bytes(1, 1));
+    const again = await copies.save(bytes(6, 4), 'jpg');
+    assert.deepStrictEqual(names(), [`${saved.sha256}.jpg`]);
+    assert.strictEqual(again.file, path.join(folder, `${saved.sha256}.jpg`));
+  });
+
+  test('prune: the names it deleted, oldest first (ties by name); other files, folders and fresh temp files are left alone', async () => {
+    const copies = new PastedCopies(folder, { maxBytes: 1e9, maxAgeMs: DAY }, clock);
+    const x = await copies.save(bytes(3, 1), 'png');
+    const y = await copies.save(bytes(3, 2), 'png');
+    now = T0 + 1000;
+    const z = await copies.save(bytes(3, 3), 'png');
+    fs.writeFileSync(path.join(folder, 'notes.txt'), 'mine');
+    fs.mkdirSync(path.join(folder, `${'a'.repeat(64)}.png`));
+    const fresh = path.join(folder, '.fresh.abc.tmp');
+    fs.writeFileSync(fresh, 'x');
+    fs.utimesSync(fresh, (T0 + 2 * DAY - 3500_000) / 1000, (T0 + 2 * DAY - 3500_000) / 1000);
+    now = T0 + 2 * DAY;
+    const removed = await copies.prune();
+    assert.deepStrictEqual(removed, [path.basename(x.file), path.basename(y.file)].sort().concat(path.basename(z.file)));
+    assert.deepStrictEqual(names(), ['.fresh.abc.tmp', `${'a'.repeat(64)}.png`, 'notes.txt'], 'a temp file under an hour old may be a write in progress');
+    assert.strictEqual(await copies.read('a'.repeat(64)), undefined, 'a folder is no copy');
+    assert.strictEqual(await copies.remove('not-a-sha'), false);
+    assert.strictEqual(await copies.clear(), 0, 'only copies are counted');
+  });
 });

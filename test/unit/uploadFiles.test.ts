@@ -1,6 +1,7 @@
 // The batch pipeline (validate -> dedupe -> schedule -> upload) against the stand-in server.
 // uploadPipeline.test.ts: the same pipeline as a stream (uploads start before the batch is read).
 import * as assert from 'assert';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -204,6 +205,24 @@ suite('core/uploadFiles against the stand-in server', () => {
     assert.strictEqual(out[0].ok && out[0].imageKey, out[1].ok && out[1].imageKey);
     assert.notStrictEqual(out[0].ok && out[0].imageKey, out[2].ok && out[2].imageKey);
     assert.strictEqual(uploads().length, 2);
+  });
+
+  test('without dedupe the outcomes still carry the sha256 of the file (re-keying trusts the file by it); a hash that fails costs only the sha256', async () => {
+    const sha = crypto.createHash('sha256').update(fs.readFileSync(fx.png)).digest('hex');
+    const out = await uploadFiles([fx.png, fx.png, fx.symlinkToPng], { client, scheduler: new UploadScheduler(), imageType: 'message' });
+    assert.deepStrictEqual(
+      out.map((o) => o.ok && o.sha256),
+      [sha, sha, sha],
+    );
+    const [unhashed] = await uploadFiles([fx.jpg], {
+      client,
+      scheduler: new UploadScheduler(),
+      imageType: 'message',
+      hashFile: () => Promise.reject(new Error('EIO while hashing')),
+    });
+    assert.ok(unhashed.ok, 'uploaded all the same');
+    assert.strictEqual(unhashed.sha256, undefined);
+    assert.strictEqual(uploads().length, 3);
   });
 
   test('cancelled before hashing: valid files are 9104 at the upload stage with nothing sent; invalid ones keep their codes', async () => {

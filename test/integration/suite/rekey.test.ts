@@ -151,6 +151,37 @@ suite('Re-key a document for another profile (real VS Code + stand-in server)', 
     assert.deepStrictEqual(owned?.results.map((r) => r.status), ['same', 'same', 'same']);
   });
 
+  test('keys not in this history: the target app\'s own is left as is after one download (no upload); another profile\'s is downloaded by it and re-keyed', async () => {
+    const prodClient = new LarkClient({ baseUrl: server.baseUrl, credentials: { kind: 'app', ...APP_PROD } });
+    const testClient = new LarkClient({ baseUrl: server.baseUrl, credentials: { kind: 'app', ...APP_TEST } });
+    // uploaded elsewhere (another machine, another tool): this history has neither
+    const theirs = (await prodClient.uploadImage({ kind: 'bytes', bytes: unique('theirs'), mime: 'image/png', name: 't.png' }, 'message')).imageKey;
+    const fromTest = (await testClient.uploadImage({ kind: 'bytes', bytes: unique('fromtest'), mime: 'image/png', name: 'u.png' }, 'message')).imageKey;
+    assert.strictEqual(api.history.findByKey(theirs), undefined);
+    assert.strictEqual(api.history.findByKey(fromTest), undefined);
+    const doc = await document('nohistory.md', `${theirs}\n${fromTest}\n${theirs}\n`);
+    const [postsBefore, getsBefore, requestsBefore] = [posts(), gets(), server.requests.length];
+    const summary = await rekey(doc, 'RkProd');
+    assert.ok(summary);
+    assert.deepStrictEqual(
+      summary.results.map((r) => (r.status === 'rekeyed' ? [r.key, r.via] : [r.key, r.status])),
+      [
+        [theirs, 'same'],
+        [fromTest, 'download'],
+      ],
+    );
+    assert.strictEqual(posts() - postsBefore, 1, 'only the other app\'s key is uploaded');
+    const getsOf = (key: string): number => server.requests.slice(requestsBefore).filter((r) => r.method === 'GET' && r.path === `/open-apis/im/v1/images/${key}`).length;
+    assert.strictEqual(getsOf(theirs), 1, 'one download by the target says the key is its own');
+    assert.ok(getsOf(fromTest) >= 2, 'the target asked (234008), then RkTest downloaded it');
+    assert.strictEqual(gets() - getsBefore, getsOf(theirs) + getsOf(fromTest));
+    const rekeyed = summary.results[1];
+    assert.ok(rekeyed.status === 'rekeyed');
+    assert.strictEqual(server.images.get(rekeyed.newKey)?.appId, APP_PROD.appId);
+    assert.strictEqual(doc.getText(), `${theirs}\n${rekeyed.newKey}\n${theirs}\n`);
+    assert.deepStrictEqual(warnings(doc), []);
+  });
+
   test('source profile signed out, 234008 from the download: Warnings on each occurrence say why; the rest is re-keyed', async () => {
     await use('RkTest');
     const ok = await uploadFile(imageFile('fine'));
