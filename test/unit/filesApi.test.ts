@@ -6,7 +6,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { LarkClient } from '../../src/core/larkClient';
 import { RateLimiter, UploadScheduler, rateLimiterFor, type Job } from '../../src/core/scheduler';
-import { FILE_TYPES, MAX_FILE_BYTES, fileTypeFor, filesBudgetKey, mimeForFile, uploadAsFiles } from '../../src/core/fileUpload';
+import { FILE_TYPES, MAX_FILE_BYTES, checkFileForUpload, fileTypeFor, filesBudgetKey, mimeForFile, uploadAsFiles } from '../../src/core/fileUpload';
+import { execFileSync } from 'child_process';
 import { fileApiHintFor, hintFor } from '../../src/core/larkErrors';
 import { LocalCode } from '../../src/core/types';
 import { TEMPLATE_IDS, fileMessage } from '../../src/core/templates';
@@ -80,6 +81,25 @@ suite('core/fileUpload: file_type and Content-Type from the name', () => {
       ['a.pdf', 'b.DOCX', 'c.mp4', 'd.opus', 'e.png', 'f.svg', 'g.bin', 'h'].map(mimeForFile),
       ['application/pdf', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'video/mp4', 'audio/opus', 'image/png', 'image/svg+xml', 'application/octet-stream', 'application/octet-stream'],
     );
+    // every extension with its registered media type (IANA), as the part's Content-Type
+    const table: [string, string][] = [
+      ['x.doc', 'application/msword'],
+      ['x.xls', 'application/vnd.ms-excel'],
+      ['x.xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+      ['x.ppt', 'application/vnd.ms-powerpoint'],
+      ['x.pptx', 'application/vnd.openxmlformats-officedocument.presentationml.presentation'],
+      ['x.jpg', 'image/jpeg'],
+      ['x.JPEG', 'image/jpeg'],
+      ['x.gif', 'image/gif'],
+      ['x.webp', 'image/webp'],
+      ['x.tif', 'image/tiff'],
+      ['x.tiff', 'image/tiff'],
+      ['x.bmp', 'image/bmp'],
+      ['x.ico', 'image/x-icon'],
+      ['x.heic', 'image/heic'],
+      ['x.avif', 'image/avif'],
+    ];
+    assert.deepStrictEqual(table.map(([name]) => [name, mimeForFile(name)]), table);
   });
 
   test('the hints of 234006 / 234010 speak of files, the other codes keep the catalog\'s', () => {
@@ -340,4 +360,48 @@ suite('core/fileUpload: uploadAsFiles, a batch', () => {
     assert.ok(!none[0].ok && none[0].code === 234010);
     assert.strictEqual(server.requests.length, before);
   });
+
+  test('distinct files go up in the order first named, each through the scheduler rate budget', async () => {
+    class CountingLimiter extends RateLimiter {
+      calls = 0;
+      override acquire(signal?: AbortSignal): Promise<void> {
+        this.calls++;
+        return super.acquire(signal);
+      }
+    }
+    const [c, a, b] = ['order/c.pdf', 'order/a.pdf', 'order/b.pdf'].map((name, i) => fileOf(name, Buffer.concat([PDF, Buffer.from([i])])));
+    const limiter = new CountingLimiter();
+    const out = await uploadAsFiles([c, a, c, b, a], { client: appClient(server), scheduler: new UploadScheduler({ concurrency: 1, limiter }) });
+    assert.ok(out.every((o) => o.ok));
+    assert.deepStrictEqual(filesRequests(server).map((r) => r.fileName), ['c.pdf', 'a.pdf', 'b.pdf']);
+    assert.strictEqual(limiter.calls, 3, 'one acquire per request sent');
+  });
+
+  test('cancel while a file is on the wire: 9104 for it and its repeats, the request is abandoned', async () => {
+    let release!: () => void;
+    const until = new Promise<void>((r) => (release = r));
+    let arrived!: () => void;
+    const onWire = new Promise<void>((r) => (arrived = r));
+    server.injectFaults({ kind: 'hold', until, arrived });
+    const controller = new AbortController();
+    const pdf = fileOf('cancel/held.pdf', PDF);
+    const running = uploadAsFiles([pdf, pdf], { client: appClient(server), scheduler: new UploadScheduler({ concurrency: 1, retry: { maxAttempts: 1 } }), signal: controller.signal });
+    await onWire;
+    controller.abort();
+    const out = await running;
+    release();
+    assert.deepStrictEqual(out.map((o) => (o.ok ? 'ok' : o.code)), [LocalCode.Cancelled, LocalCode.Cancelled]);
+    assert.strictEqual(server.files.size, 0, 'nothing stored');
+  });
+
+  test('checkFileForUpload: a folder and a pipe are not files, each says which', async function () {
+    await assert.rejects(checkFileForUpload(dir), (e: UploadErrorLike) => e.code === LocalCode.NotAFile && /folder/.test(e.message));
+    if (process.platform === 'win32') this.skip();
+    const fifo = path.join(dir, 'a-pipe');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(checkFileForUpload(fifo), (e: UploadErrorLike) => e.code === LocalCode.NotAFile && /pipe/.test(e.message));
+    assert.strictEqual(await checkFileForUpload(fileOf('check/ok.pdf', PDF)), PDF.length);
+  });
 });
+
+type UploadErrorLike = { code: number; message: string };
