@@ -9,6 +9,7 @@ import { randomBytes } from 'crypto';
 import { promises as fsp, readdirSync } from 'fs';
 import * as path from 'path';
 import { hashBytes } from './dedupe';
+import { pruneOldest, type FolderEntry } from './previewFolder';
 
 export interface PastedCopyLimits {
   /** Total bytes kept (the copy just saved is kept even when it alone is larger). */
@@ -34,12 +35,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const SAFE_EXT = /^[a-z0-9]+$/;
 const COPY_NAME = /^([0-9a-f]{64})\.([a-z0-9]+)$/;
 
-interface Entry {
-  name: string;
-  file: string;
-  size: number;
-  mtimeMs: number;
-}
+type Entry = FolderEntry;
 
 export class PastedCopies {
   private readonly limits: PastedCopyLimits;
@@ -129,19 +125,7 @@ export class PastedCopies {
   async prune(keep?: string): Promise<string[]> {
     const { copies, temps } = await this.entries();
     for (const t of temps) if (this.now() - t.mtimeMs > 60 * 60 * 1000) await fsp.rm(t.file, { force: true });
-    copies.sort((a, b) => a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name));
-    const now = this.now();
-    let total = copies.reduce((sum, e) => sum + e.size, 0);
-    const removed: string[] = [];
-    for (const e of copies) {
-      if (e.name === keep) continue;
-      const tooOld = now - e.mtimeMs > this.limits.maxAgeMs;
-      if (!tooOld && total <= this.limits.maxBytes) continue;
-      await fsp.rm(e.file, { force: true });
-      total -= e.size;
-      removed.push(e.name);
-    }
-    return removed;
+    return pruneOldest(copies, this.limits, this.now(), keep);
   }
 
   /** Deletes every copy; resolves with how many there were. */

@@ -20,11 +20,33 @@ export const DEFAULT_PREVIEW_LIMITS: PreviewLimits = { maxBytes: 50 * 1024 * 102
 const SAFE_KEY = /^[A-Za-z0-9_-]+$/;
 const SAFE_EXT = /^[a-z0-9]+$/;
 
-interface Entry {
+/** A file of a bounded folder (previews here, pasted copies in pastedCopies.ts). */
+export interface FolderEntry {
   name: string;
   file: string;
   size: number;
   mtimeMs: number;
+}
+type Entry = FolderEntry;
+
+/**
+ * Deletes the entries older than `limits.maxAgeMs` at `now`, then the oldest until their total is
+ * at most `limits.maxBytes` (`keep`, a file name, is never deleted). Resolves with the names
+ * deleted, oldest first.
+ */
+export async function pruneOldest(entries: readonly FolderEntry[], limits: { maxBytes: number; maxAgeMs: number }, now: number, keep?: string): Promise<string[]> {
+  const ordered = [...entries].sort((a, b) => a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name));
+  let total = ordered.reduce((sum, e) => sum + e.size, 0);
+  const removed: string[] = [];
+  for (const e of ordered) {
+    if (e.name === keep) continue;
+    const tooOld = now - e.mtimeMs > limits.maxAgeMs;
+    if (!tooOld && total <= limits.maxBytes) continue;
+    await fsp.rm(e.file, { force: true });
+    total -= e.size;
+    removed.push(e.name);
+  }
+  return removed;
 }
 
 export class PreviewFolder {
@@ -65,19 +87,7 @@ export class PreviewFolder {
    * (`keep`, a file name, is never deleted). Resolves with the names deleted, oldest first.
    */
   async prune(keep?: string): Promise<string[]> {
-    const entries = (await this.entries()).sort((a, b) => a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name));
-    const now = this.now();
-    let total = entries.reduce((sum, e) => sum + e.size, 0);
-    const removed: string[] = [];
-    for (const e of entries) {
-      if (e.name === keep) continue;
-      const tooOld = now - e.mtimeMs > this.limits.maxAgeMs;
-      if (!tooOld && total <= this.limits.maxBytes) continue;
-      await fsp.rm(e.file, { force: true });
-      total -= e.size;
-      removed.push(e.name);
-    }
-    return removed;
+    return pruneOldest(await this.entries(), this.limits, this.now(), keep);
   }
 
   /** Deletes every preview; resolves with how many there were. */
