@@ -11,11 +11,12 @@ import { Command } from '../../../src/constants';
 import type { LarkImageUploadApi } from '../../../src/extension';
 import type { UploadRecord } from '../../../src/core/history';
 import type { UploadSummary } from '../../../src/vscode/upload';
+import type { LocalImagesSummary } from '../../../src/vscode/localImages';
 import { UploadsTreeProvider } from '../../../src/vscode/uploadsView';
 import { formatKb } from '../../../src/vscode/format';
 import type { LarkServer } from '../../larkServer/server';
 import { gradientPng } from '../../support/pngMaker';
-import { signedInToStandIn, type ShownMessage } from './helpers';
+import { signedInToStandIn, waitFor, type ShownMessage } from './helpers';
 
 const config = () => vscode.workspace.getConfiguration('larkImageUpload');
 const IMAGE_KEY = /^img_v\d+_[A-Za-z0-9_-]+$/;
@@ -321,5 +322,69 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
     assert.ok(image.ok && !image.deduped, JSON.stringify(image));
     assert.match(image.imageKey, IMAGE_KEY);
     assert.strictEqual(imageUploads(), 2);
+  });
+  /** A Markdown document naming `image` (a path relative to it), open in an editor. */
+  async function markdownNaming(image: string): Promise<vscode.TextDocument> {
+    const file = path.join(dir, `${n++}-doc.md`);
+    fs.writeFileSync(file, `see ![wide](${path.basename(image)}) here\n`);
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    return doc;
+  }
+  const uploadLocal = (doc: vscode.TextDocument) => vscode.commands.executeCommand<LocalImagesSummary>(Command.UploadLocalImages, { uri: doc.uri.toString() });
+  /** The key that replaced the document's reference, and the width Lark stored for it. */
+  function replacedKey(doc: vscode.TextDocument): { key: string; width: number | undefined } {
+    const m = /^see !\[wide\]\((img_v\d+_[A-Za-z0-9_-]+)\) here\n$/.exec(doc.getText());
+    assert.ok(m, doc.getText());
+    return { key: m[1], width: server.images.get(m[1])?.width };
+  }
+
+  test('local images, always: a Markdown reference to a 12001-px PNG is replaced by the key of a 12000-px image, no question', async () => {
+    await config().update('fitImages', 'always', vscode.ConfigurationTarget.Global);
+    answers = answerMessages(() => undefined);
+    const big = wide('local-always.png');
+    const doc = await markdownNaming(big);
+    const summary = await uploadLocal(doc);
+    assert.deepStrictEqual([summary.total, summary.replaced, summary.failed], [1, 1, 0], JSON.stringify(summary));
+    assert.strictEqual(questions().length, 0);
+    assert.strictEqual(replacedKey(doc).width, 12000, 'Lark got the fitted image');
+    assert.strictEqual(recordOf(big)?.fit?.width, 12001);
+  });
+
+  test('local images, ask: one question with only Fit and Skip (a file_key cannot stand in a Markdown image); Fit replaces the reference', async () => {
+    answers = answerMessages((m) => (QUESTION.test(m.text) ? 'Fit and Upload' : undefined));
+    const big = wide('local-ask.png');
+    const doc = await markdownNaming(big);
+    const summary = await uploadLocal(doc);
+    assert.strictEqual(questions().length, 1, JSON.stringify(answers.shown));
+    assert.deepStrictEqual(questions()[0].items, ['Fit and Upload', 'Skip']);
+    assert.deepStrictEqual([summary.replaced, summary.failed], [1, 0], JSON.stringify(summary));
+    assert.strictEqual(replacedKey(doc).width, 12000);
+  });
+
+  test('local images, never: an Error (234039) on the reference offers "Fit to Lark\'s limits and upload", which replaces it by a 12000-px image', async () => {
+    await config().update('fitImages', 'never', vscode.ConfigurationTarget.Global);
+    answers = answerMessages(() => undefined);
+    const big = wide('local-never.png');
+    const doc = await markdownNaming(big);
+    const summary = await uploadLocal(doc);
+    assert.deepStrictEqual([summary.replaced, summary.failed], [0, 1], JSON.stringify(summary));
+    assert.strictEqual(questions().length, 0);
+    assert.strictEqual(imageUploads(), 0);
+    const error = await waitFor(
+      () => vscode.languages.getDiagnostics(doc.uri).find((d) => d.severity === vscode.DiagnosticSeverity.Error),
+      10000,
+      'the error on the reference',
+    );
+    assert.strictEqual(codeOf(error), 234039);
+    assert.strictEqual(doc.getText(error.range), path.basename(big));
+    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, error.range)) ?? [];
+    const fit = actions.find((a) => a.kind?.value === 'quickfix' && a.title === "Fit to Lark's limits and upload");
+    assert.ok(fit?.command, actions.map((a) => a.title).join(' | '));
+    assert.ok(!actions.some((a) => /as a file/i.test(a.title)), 'no file_key in a Markdown image');
+    const fixed = await vscode.commands.executeCommand<LocalImagesSummary>(fit.command.command, ...(fit.command.arguments ?? []));
+    assert.deepStrictEqual([fixed.replaced, fixed.failed], [1, 0], JSON.stringify(fixed));
+    assert.strictEqual(replacedKey(doc).width, 12000);
+    await waitFor(() => vscode.languages.getDiagnostics(doc.uri).length === 0, 10000, 'the error to go with the path');
   });
 });
