@@ -30,19 +30,24 @@ export function canUploadAsFile(imageType: ImageType): boolean {
 
 /**
  * The one question of a batch: "N images exceed Lark's limits" (one: named), answered with Fit and
- * Upload, Upload as Files (message images only) or Skip; dismissed counts as Skip.
+ * Upload, Upload as Files (`offerAsFiles`: message images, and only where a file_key may take the
+ * image's place) or Skip; dismissed counts as Skip.
  */
-export async function askToFit(files: readonly vscode.Uri[], imageType: ImageType): Promise<FitMode | undefined> {
+export async function askToFit(files: readonly vscode.Uri[], offerAsFiles: boolean): Promise<FitMode | undefined> {
   const fit = vscode.l10n.t('Fit and Upload');
   const asFiles = vscode.l10n.t('Upload as Files');
   const skip = vscode.l10n.t('Skip');
-  const text =
-    files.length === 1
-      ? vscode.l10n.t("{0} exceeds Lark's limits (size, dimensions or format). Fit it to the limits (scaled down, aspect ratio kept) and upload it, or upload it as a file?", path.basename(files[0].fsPath))
-      : vscode.l10n.t("{0} images exceed Lark's limits (size, dimensions or format). Fit them to the limits (scaled down, aspect ratio kept) and upload them, or upload them as files?", files.length);
-  const items = canUploadAsFile(imageType) ? [fit, asFiles, skip] : [fit, skip];
+  const one = path.basename(files[0].fsPath);
+  const text = offerAsFiles
+    ? files.length === 1
+      ? vscode.l10n.t("{0} exceeds Lark's limits (size, dimensions or format). Fit it to the limits (scaled down, aspect ratio kept) and upload it, or upload it as a file?", one)
+      : vscode.l10n.t("{0} images exceed Lark's limits (size, dimensions or format). Fit them to the limits (scaled down, aspect ratio kept) and upload them, or upload them as files?", files.length)
+    : files.length === 1
+      ? vscode.l10n.t("{0} exceeds Lark's limits (size, dimensions or format). Fit it to the limits (scaled down, aspect ratio kept) and upload it?", one)
+      : vscode.l10n.t("{0} images exceed Lark's limits (size, dimensions or format). Fit them to the limits (scaled down, aspect ratio kept) and upload them?", files.length);
+  const items = offerAsFiles ? [fit, asFiles, skip] : [fit, skip];
   const choice = await vscode.window.showWarningMessage(text, ...items);
-  return choice === fit ? 'fit' : choice === asFiles ? 'asFile' : undefined;
+  return choice === fit ? 'fit' : choice === asFiles && offerAsFiles ? 'asFile' : undefined;
 }
 
 /**

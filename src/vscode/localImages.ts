@@ -11,12 +11,15 @@ import type { LocalReference, NotLocalReason, ScanResult } from '../core/localRe
 import { applyChanges, type TrackedRange } from '../core/trackRanges';
 import { DedupeIndex } from '../core/dedupe';
 import { uploadFiles, type FileOutcome } from '../core/uploadFiles';
+import { uploadFilesWithFit } from '../core/fitFiles';
 import { isTokenError } from '../core/larkErrors';
 import { LocalCode } from '../core/types';
 import { withCancellableProgress } from './feedback';
+import { askToFit, isFittable } from './fitPrompt';
 import { recordOutcomes, uploadTargetOf } from './record';
-import { readSettings } from './settings';
+import { readSettings, type LarkSettings } from './settings';
 import { pipelineErrorLogger, schedulerFor, type UploadServices } from './upload';
+import type { LarkClient } from '../core/larkClient';
 import type { FailureInfo } from './diagnostics';
 import type { ReferenceScanner } from './referenceScanner';
 
@@ -48,6 +51,8 @@ export interface UploadLocalImagesArgs {
   ranges?: readonly { start: number; end: number }[];
   /** Cancels like the notification's Cancel button (for the API and tests). */
   signal?: AbortSignal;
+  /** Fit the images Lark would refuse before uploading them, without a question (the Fit quick fix). */
+  fit?: boolean;
 }
 
 /** What one run of "Upload local images" did (returned for the API and the tests). */
@@ -217,10 +222,10 @@ export class LocalImages implements vscode.Disposable, vscode.CodeActionProvider
     const fresh = state.version === doc.version;
     const local = state.scan.local;
     const actions: vscode.CodeAction[] = [];
-    const command = (title: string, refs: readonly LocalReference[] | undefined): vscode.Command => ({
+    const command = (title: string, refs: readonly LocalReference[] | undefined, fit?: true): vscode.Command => ({
       title,
       command: Command.UploadLocalImages,
-      arguments: [{ uri: doc.uri.toString(), ranges: refs?.map((r) => r.reference.range) } satisfies UploadLocalImagesArgs],
+      arguments: [{ uri: doc.uri.toString(), ranges: refs?.map((r) => r.reference.range), ...(fit ? { fit } : {}) } satisfies UploadLocalImagesArgs],
     });
     const ours = new Set(this.collection.get(doc.uri) ?? []);
     const fixed = fresh
@@ -235,6 +240,17 @@ export class LocalImages implements vscode.Disposable, vscode.CodeActionProvider
       action.command = command(title, [ref]);
       action.diagnostics = [diagnostic];
       action.isPreferred = true;
+      const code = typeof diagnostic.code === 'object' ? Number(diagnostic.code.value) : Number(diagnostic.code);
+      if (this.failures.get(doc.uri.toString())?.has(ref.image) && isFittable(code, ref.image)) {
+        // fitting cures this refusal: Fit first; only Fit and Upload, never a file_key in an image's place
+        const fitTitle = vscode.l10n.t("Fit to Lark's limits and upload");
+        const fit = new vscode.CodeAction(fitTitle, vscode.CodeActionKind.QuickFix);
+        fit.command = command(fitTitle, [ref], true);
+        fit.diagnostics = [diagnostic];
+        fit.isPreferred = true;
+        action.isPreferred = false;
+        actions.push(fit);
+      }
       actions.push(action);
     }
     const allTitle = vscode.l10n.t('Upload all {0} local images in this document', local.length);
@@ -315,20 +331,17 @@ export class LocalImages implements vscode.Disposable, vscode.CodeActionProvider
       const client = await this.services.session.requireClient({ continueAfterSignIn: true });
       if (!client) return undefined;
       const settings = readSettings(doc.uri);
-      const scheduler = schedulerFor(client, settings, this.services.log);
-      this.services.log.info(`upload ${images.length} local image(s) of ${name} as ${settings.imageType} to ${client.baseUrl}`);
-      outcomes = await withCancellableProgress(vscode.l10n.t('Uploading the local images of {0}', name), (signal, progress) => {
-        progress.report({ message: vscode.l10n.t('{0}/{1} done', 0, images.length) });
-        return uploadFiles(images, {
-          client,
-          scheduler,
-          imageType: settings.imageType,
-          dedupe: settings.dedupe ? new DedupeIndex(this.services.dedupeStore) : undefined,
-          signal,
-          onError: pipelineErrorLogger(this.services.log),
-          onProgress: (done, total) => progress.report({ message: vscode.l10n.t('{0}/{1} done', done, total), increment: 100 / total }),
-        });
-      }, args.signal);
+      const fitting = args.fit === true || settings.fitImages === 'always';
+      this.services.log.info(`upload ${images.length} local image(s) of ${name} as ${settings.imageType} to ${client.baseUrl}${fitting ? ', fitting those over the limits' : ''}`);
+      outcomes = await this.upload(images, name, client, settings, fitting, args.signal);
+      // `ask`: one question for the images fitting would take past Lark's refusal (no Upload as
+      // Files: a file_key cannot take an image's place in a document); Skip keeps the refusals
+      const cancelled = outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled);
+      const refused = fitting || cancelled || (settings.fitImages ?? 'ask') !== 'ask' ? [] : outcomes.flatMap((o, i) => (!o.ok && o.stage === 'validate' && isFittable(o.code, images[i]) ? [i] : []));
+      if (refused.length > 0 && (await askToFit(refused.map((i) => vscode.Uri.file(images[i])), false)) === 'fit') {
+        const fitted = await this.upload(refused.map((i) => images[i]), name, client, settings, true, args.signal);
+        refused.forEach((index, j) => (outcomes[index] = fitted[j]));
+      }
       recorded = recordOutcomes(
         images.map((image, i) => ({ subject: { filePath: image, fileName: path.basename(image), diagnosticUri: vscode.Uri.file(image) }, outcome: outcomes[i] })),
         uploadTargetOf(client, this.services.session, settings.imageType),
@@ -377,6 +390,35 @@ export class LocalImages implements vscode.Disposable, vscode.CodeActionProvider
     this.announce(name, summary, outcomes, current !== doc);
     await recorded;
     return summary;
+  }
+
+  /** The images through the core pipeline under a cancellable notification; `fit`: those Lark would refuse are fitted first. */
+  private upload(images: readonly string[], name: string, client: LarkClient, settings: LarkSettings, fit: boolean, cancel: AbortSignal | undefined): Thenable<FileOutcome[]> {
+    const scheduler = schedulerFor(client, settings, this.services.log);
+    return withCancellableProgress(
+      vscode.l10n.t('Uploading the local images of {0}', name),
+      (signal, progress) => {
+        progress.report({ message: vscode.l10n.t('{0}/{1} done', 0, images.length) });
+        const pipeline = {
+          client,
+          scheduler,
+          imageType: settings.imageType,
+          dedupe: settings.dedupe ? new DedupeIndex(this.services.dedupeStore) : undefined,
+          signal,
+          onError: pipelineErrorLogger(this.services.log),
+          onProgress: (done: number, total: number) => progress.report({ message: vscode.l10n.t('{0}/{1} done', done, total), increment: 100 / total }),
+        };
+        if (!fit) return uploadFiles(images, pipeline);
+        return uploadFilesWithFit(images, {
+          ...pipeline,
+          onFitStart: (file) => {
+            this.services.log.info(`fitting ${path.basename(file)}`);
+            progress.report({ message: vscode.l10n.t('Fitting {0}…', path.basename(file)) });
+          },
+        });
+      },
+      cancel,
+    );
   }
 
   private announce(name: string, summary: LocalImagesSummary, outcomes: readonly FileOutcome[], reopened: boolean): void {

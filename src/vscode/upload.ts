@@ -20,7 +20,7 @@ import type { LarkClient } from '../core/larkClient';
 import { LocalCode } from '../core/types';
 import { withCancellableProgress } from './feedback';
 import { isAsFile, messageOf, recordOutcomes, uploadTargetOf, type AsFileOutcome, type RecordedOutcome } from './record';
-import { askToFit, isFittable, type FitMode } from './fitPrompt';
+import { askToFit, canUploadAsFile, isFittable, type FitMode } from './fitPrompt';
 import { readSettings, type LarkSettings } from './settings';
 import type { LarkSession } from './session';
 import type { UploadDiagnostics } from './diagnostics';
@@ -135,7 +135,7 @@ export async function uploadUris(uris: readonly vscode.Uri[], services: UploadSe
   const first = await deliver(batch, outcomes, new Set(refused));
   if (refused.length === 0) return { outcomes, ...first };
   const refusedUris = refused.map((i) => fileUris[i]);
-  const mode = await askToFit(refusedUris, settings.imageType);
+  const mode = await askToFit(refusedUris, canUploadAsFile(settings.imageType));
   if (!mode) return { outcomes, ...first };
   const again = await uploadUris(refusedUris, services, { ...options, editor, fit: mode });
   if (!again) return { outcomes, ...first };
