@@ -387,4 +387,32 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
     assert.strictEqual(replacedKey(doc).width, 12000);
     await waitFor(() => vscode.languages.getDiagnostics(doc.uri).length === 0, 10000, 'the error to go with the path');
   });
+  test('paste, always: a pasted 12001-px screenshot (bytes, no file) is fitted, and the key of a 12000-px image is inserted', async () => {
+    await config().update('fitImages', 'always', vscode.ConfigurationTarget.Global);
+    answers = answerMessages(() => undefined);
+    const file = path.join(dir, `${n++}-paste.md`);
+    fs.writeFileSync(file, 'pasted: ');
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const dt = new vscode.DataTransfer();
+    const bytes = gradientPng(12001, 8 + n++);
+    dt.set('image/png', new (class extends vscode.DataTransferItem {
+      override asFile(): vscode.DataTransferFile {
+        return { name: 'image.png', uri: undefined, data: () => Promise.resolve(bytes) };
+      }
+    })(''));
+    const at = new vscode.Range(doc.positionAt(8), doc.positionAt(8));
+    const cancel = new vscode.CancellationTokenSource();
+    const edits = await api.pasteProvider.provideDocumentPasteEdits(doc, [at], dt, { only: undefined, triggerKind: vscode.DocumentPasteTriggerKind.PasteAs }, cancel.token);
+    assert.ok(edits?.length === 1, 'our edit is offered');
+    const resolved = await api.pasteProvider.resolveDocumentPasteEdit(edits[0], cancel.token);
+    assert.strictEqual(questions().length, 0);
+    assert.ok(resolved.additionalEdit, JSON.stringify(answers.shown));
+    assert.ok(await vscode.workspace.applyEdit(resolved.additionalEdit));
+    const key = /img_v\d+_[A-Za-z0-9_-]+/.exec(doc.getText())?.[0];
+    assert.ok(key, doc.getText());
+    const stored = server.images.get(key);
+    assert.deepStrictEqual(stored && [stored.width, stored.format], [12000, 'png'], 'Lark got the fitted image');
+    assert.strictEqual(imageUploads(), 1);
+  });
 });
