@@ -3,7 +3,6 @@
 // to do with them (setting larkImageUpload.fitImages), and their Problems entries offer two quick
 // fixes, Fit to Lark's limits and upload, Upload as a file. Both run the upload gesture again for
 // that file (upload.ts, options.fit), which clears the entry on success or replaces it.
-import * as path from 'path';
 import * as vscode from 'vscode';
 import { Command, DIAGNOSTIC_SOURCE } from '../constants';
 import { LarkImageCode } from '../core/validate';
@@ -33,18 +32,18 @@ export function canUploadAsFile(imageType: ImageType): boolean {
  * Upload, Upload as Files (`offerAsFiles`: message images, and only where a file_key may take the
  * image's place) or Skip; dismissed counts as Skip.
  */
-export async function askToFit(files: readonly vscode.Uri[], offerAsFiles: boolean): Promise<FitMode | undefined> {
+export async function askToFit(names: readonly string[], offerAsFiles: boolean): Promise<FitMode | undefined> {
   const fit = vscode.l10n.t('Fit and Upload');
   const asFiles = vscode.l10n.t('Upload as Files');
   const skip = vscode.l10n.t('Skip');
-  const one = path.basename(files[0].fsPath);
+  const one = names[0];
   const text = offerAsFiles
-    ? files.length === 1
+    ? names.length === 1
       ? vscode.l10n.t("{0} exceeds Lark's limits (size, dimensions or format). Fit it to the limits (scaled down, aspect ratio kept) and upload it, or upload it as a file?", one)
-      : vscode.l10n.t("{0} images exceed Lark's limits (size, dimensions or format). Fit them to the limits (scaled down, aspect ratio kept) and upload them, or upload them as files?", files.length)
-    : files.length === 1
+      : vscode.l10n.t("{0} images exceed Lark's limits (size, dimensions or format). Fit them to the limits (scaled down, aspect ratio kept) and upload them, or upload them as files?", names.length)
+    : names.length === 1
       ? vscode.l10n.t("{0} exceeds Lark's limits (size, dimensions or format). Fit it to the limits (scaled down, aspect ratio kept) and upload it?", one)
-      : vscode.l10n.t("{0} images exceed Lark's limits (size, dimensions or format). Fit them to the limits (scaled down, aspect ratio kept) and upload them?", files.length);
+      : vscode.l10n.t("{0} images exceed Lark's limits (size, dimensions or format). Fit them to the limits (scaled down, aspect ratio kept) and upload them?", names.length);
   const items = offerAsFiles ? [fit, asFiles, skip] : [fit, skip];
   const choice = await vscode.window.showWarningMessage(text, ...items);
   return choice === fit ? 'fit' : choice === asFiles && offerAsFiles ? 'asFile' : undefined;

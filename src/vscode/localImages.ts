@@ -338,7 +338,7 @@ export class LocalImages implements vscode.Disposable, vscode.CodeActionProvider
       // Files: a file_key cannot take an image's place in a document); Skip keeps the refusals
       const cancelled = outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled);
       const refused = fitting || cancelled || (settings.fitImages ?? 'ask') !== 'ask' ? [] : outcomes.flatMap((o, i) => (!o.ok && o.stage === 'validate' && isFittable(o.code, images[i]) ? [i] : []));
-      if (refused.length > 0 && (await askToFit(refused.map((i) => vscode.Uri.file(images[i])), false)) === 'fit') {
+      if (refused.length > 0 && (await askToFit(refused.map((i) => path.basename(images[i])), false)) === 'fit') {
         const fitted = await this.upload(refused.map((i) => images[i]), name, client, settings, true, args.signal);
         refused.forEach((index, j) => (outcomes[index] = fitted[j]));
       }

@@ -13,11 +13,15 @@ import { renderTemplate } from '../core/templates';
 import { planInsertions } from '../core/insertContext';
 import { uploadBytes, type BytesItem } from '../core/uploadBytes';
 import { uploadFiles, type FileOutcome } from '../core/uploadFiles';
-import { LarkImageCode } from '../core/validate';
+import { uploadFilesWithFit, type FitFileOutcome } from '../core/fitFiles';
+import { fitImage } from '../core/fit';
+import { UploadError } from '../core/larkErrors';
+import { LarkImageCode, validateImageBytes } from '../core/validate';
 import { LocalCode, MAX_IMAGE_BYTES } from '../core/types';
 import type { UploadRecord } from '../core/history';
 import type { PastedCopies } from '../core/pastedCopies';
 import { withCancellableProgress } from './feedback';
+import { askToFit, isFittable } from './fitPrompt';
 import { recordOutcomes, uploadTargetOf, type OutcomeSubject } from './record';
 import { pasteDropLanguages, readSettings, type LarkSettings } from './settings';
 import { announce, copyKeys, keysOf, pipelineErrorLogger, schedulerFor, urisFromCommandArgs, type UploadServices } from './upload';
@@ -150,20 +154,75 @@ async function uploadSources(
   const scheduler = schedulerFor(client, settings, services.log);
   const dedupe = settings.dedupe ? new DedupeIndex(services.dedupeStore) : undefined;
   const { outcomes, pathIndexes, bytesIndexes, bytesItems } = await partition(sources);
-  services.log.info(`upload ${sources.length} pasted/dropped image(s) as ${settings.imageType} to ${client.baseUrl}`);
+  const fitting = settings.fitImages === 'always';
+  services.log.info(`upload ${sources.length} pasted/dropped image(s) as ${settings.imageType} to ${client.baseUrl}${fitting ? ', fitting those over the limits' : ''}`);
   const common = { client, scheduler, imageType: settings.imageType, dedupe, signal: options.signal, onError: pipelineErrorLogger(services.log) };
-  const [fromFiles, fromBytes] = await Promise.all([
-    pathIndexes.length ? uploadFiles(pathIndexes.map((i) => (sources[i] as { uri: vscode.Uri }).uri.fsPath), common) : Promise.resolve([]),
-    bytesItems.length ? uploadBytes(bytesItems, common) : Promise.resolve([]),
-  ]);
-  fromFiles.forEach((o, j) => (outcomes[pathIndexes[j]] = o));
-  fromBytes.forEach((o, j) => (outcomes[bytesIndexes[j]] = o));
-  if (options.copies) await keepCopies(bytesItems, fromBytes, options.copies, services);
+  /** Uploads the sources at `indexes` (of pathIndexes / bytesIndexes), fitted first when `fit`. */
+  const run = async (paths: readonly number[], bytes: readonly number[], fit: boolean): Promise<void> => {
+    const items = bytes.map((j) => bytesItems[j]);
+    const [fromFiles, fromBytes] = await Promise.all([
+      paths.length ? (fit ? uploadFilesWithFit : uploadFiles)(paths.map((j) => (sources[pathIndexes[j]] as { uri: vscode.Uri }).uri.fsPath), common) : Promise.resolve([]),
+      items.length ? (fit ? uploadBytesWithFit(items, common, services) : uploadBytes(items, common).then((o) => ({ outcomes: o, uploaded: items }))) : Promise.resolve({ outcomes: [], uploaded: [] }),
+    ]);
+    fromFiles.forEach((o, k) => (outcomes[pathIndexes[paths[k]]] = o));
+    fromBytes.outcomes.forEach((o, k) => (outcomes[bytesIndexes[bytes[k]]] = o));
+    if (options.copies) await keepCopies(fromBytes.uploaded, fromBytes.outcomes, options.copies, services);
+  };
+  await run(pathIndexes.map((_, j) => j), bytesIndexes.map((_, j) => j), fitting);
+  // `ask`: one question for the images fitting would take past Lark's refusal: Fit or Skip (no
+  // Upload as Files: a file_key cannot take an image's place where the key is inserted)
+  if (!fitting && (settings.fitImages ?? 'ask') === 'ask' && !outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled)) {
+    const refusedOf = (indexes: readonly number[]) => indexes.flatMap((i, j) => (refusable(outcomes[i], sources[i]) ? [j] : []));
+    const paths = refusedOf(pathIndexes);
+    const bytes = refusedOf(bytesIndexes);
+    const names = [...paths.map((j) => outcomes[pathIndexes[j]].file), ...bytes.map((j) => outcomes[bytesIndexes[j]].file)].map((f) => f.split(/[\\/]/).pop() ?? f);
+    if (names.length > 0 && (await askToFit(names, false)) === 'fit') await run(paths, bytes, true);
+  }
 
   const items = sources.map((source, i) => ({ subject: subjectOf(source, outcomes[i], options), outcome: outcomes[i] }));
   await recordOutcomes(items, uploadTargetOf(client, services.session, settings.imageType), services);
   if (outcomes.some((o) => !o.ok && isTokenError(o.code)) && client.appId === undefined) services.session.reportTokenRejected();
   return { outcomes, cancelled: outcomes.some((o) => !o.ok && o.code === LocalCode.Cancelled), settings };
+}
+
+/** An outcome that fitting could turn into an upload: refused before any request for size, dimensions or a convertible format. */
+function refusable(o: FileOutcome, source: ImageSource): boolean {
+  if (o.ok || o.stage !== 'validate') return false;
+  return isFittable(o.code, source.kind === 'bytes' ? source.name : source.uri.path);
+}
+
+/**
+ * uploadBytes, fitting first the items Lark would refuse (size, dimensions, a convertible format),
+ * one at a time; `uploaded`: the bytes that went up for each item (the fitted ones when fitted).
+ */
+async function uploadBytesWithFit(items: readonly BytesItem[], options: Parameters<typeof uploadBytes>[1], services: UploadServices): Promise<{ outcomes: FitFileOutcome[]; uploaded: BytesItem[] }> {
+  const outcomes = new Array<FitFileOutcome>(items.length);
+  const uploaded = [...items];
+  const fits = new Map<number, NonNullable<FitFileOutcome['fit']>>();
+  const send: number[] = [];
+  for (const [i, item] of items.entries()) {
+    const check = validateImageBytes(item.bytes, options.imageType, item.name);
+    if (check.ok || !isFittable(check.code, item.name ?? '')) {
+      send.push(i);
+      continue;
+    }
+    services.log.info(`fitting pasted ${item.name || 'image'}`);
+    try {
+      const fitted = await fitImage({ bytes: item.bytes, name: item.name }, { imageType: options.imageType, signal: options.signal });
+      uploaded[i] = { bytes: fitted.bytes, name: item.name };
+      fits.set(i, { original: fitted.original, ...(fitted.firstFrameOnly ? { firstFrameOnly: true } : {}) });
+      send.push(i);
+    } catch (e) {
+      const err = e instanceof UploadError ? e : new UploadError(LocalCode.FileUnreadable, `Cannot fit ${item.name || 'the pasted image'}: ${e instanceof Error ? e.message : String(e)}`);
+      outcomes[i] = { file: item.name ?? '', ok: false, code: err.code, message: err.message, logId: undefined, stage: 'validate', info: undefined, attempts: 0 };
+    }
+  }
+  const sent = await uploadBytes(send.map((i) => uploaded[i]), options);
+  sent.forEach((o, k) => {
+    const fit = fits.get(send[k]);
+    outcomes[send[k]] = fit ? { ...o, fit } : o;
+  });
+  return { outcomes, uploaded };
 }
 
 /**

@@ -135,7 +135,7 @@ export async function uploadUris(uris: readonly vscode.Uri[], services: UploadSe
   const first = await deliver(batch, outcomes, new Set(refused));
   if (refused.length === 0) return { outcomes, ...first };
   const refusedUris = refused.map((i) => fileUris[i]);
-  const mode = await askToFit(refusedUris, canUploadAsFile(settings.imageType));
+  const mode = await askToFit(refusedUris.map((u) => u.path.split('/').pop() ?? u.fsPath), canUploadAsFile(settings.imageType));
   if (!mode) return { outcomes, ...first };
   const again = await uploadUris(refusedUris, services, { ...options, editor, fit: mode });
   if (!again) return { outcomes, ...first };
