@@ -387,9 +387,8 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
     assert.strictEqual(replacedKey(doc).width, 12000);
     await waitFor(() => vscode.languages.getDiagnostics(doc.uri).length === 0, 10000, 'the error to go with the path');
   });
-  test('paste, always: a pasted 12001-px screenshot (bytes, no file) is fitted, and the key of a 12000-px image is inserted', async () => {
-    await config().update('fitImages', 'always', vscode.ConfigurationTarget.Global);
-    answers = answerMessages(() => undefined);
+  /** Pastes a 12001-px PNG (bytes, no file) into a new Markdown document; its text after the edit. */
+  async function pasteWide(): Promise<string> {
     const file = path.join(dir, `${n++}-paste.md`);
     fs.writeFileSync(file, 'pasted: ');
     const doc = await vscode.workspace.openTextDocument(file);
@@ -406,13 +405,34 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
     const edits = await api.pasteProvider.provideDocumentPasteEdits(doc, [at], dt, { only: undefined, triggerKind: vscode.DocumentPasteTriggerKind.PasteAs }, cancel.token);
     assert.ok(edits?.length === 1, 'our edit is offered');
     const resolved = await api.pasteProvider.resolveDocumentPasteEdit(edits[0], cancel.token);
+    if (resolved.additionalEdit) assert.ok(await vscode.workspace.applyEdit(resolved.additionalEdit));
+    return doc.getText();
+  }
+  const storedWidthIn = (text: string): number | undefined => {
+    const key = /img_v\d+_[A-Za-z0-9_-]+/.exec(text)?.[0];
+    assert.ok(key, text);
+    return server.images.get(key)?.width;
+  };
+
+  test('paste, always: a pasted 12001-px screenshot (bytes, no file) is fitted, and the key of a 12000-px image is inserted', async () => {
+    await config().update('fitImages', 'always', vscode.ConfigurationTarget.Global);
+    answers = answerMessages(() => undefined);
+    const text = await pasteWide();
     assert.strictEqual(questions().length, 0);
-    assert.ok(resolved.additionalEdit, JSON.stringify(answers.shown));
-    assert.ok(await vscode.workspace.applyEdit(resolved.additionalEdit));
-    const key = /img_v\d+_[A-Za-z0-9_-]+/.exec(doc.getText())?.[0];
-    assert.ok(key, doc.getText());
-    const stored = server.images.get(key);
-    assert.deepStrictEqual(stored && [stored.width, stored.format], [12000, 'png'], 'Lark got the fitted image');
+    assert.strictEqual(storedWidthIn(text), 12000, 'Lark got the fitted image');
     assert.strictEqual(imageUploads(), 1);
+  });
+
+  test('paste, ask: one question with only Fit and Skip; Fit inserts the key of the fitted image, Skip inserts nothing', async () => {
+    answers = answerMessages((m) => (QUESTION.test(m.text) ? 'Fit and Upload' : undefined));
+    const text = await pasteWide();
+    assert.strictEqual(questions().length, 1, JSON.stringify(answers.shown));
+    assert.deepStrictEqual(questions()[0].items, ['Fit and Upload', 'Skip']);
+    assert.strictEqual(storedWidthIn(text), 12000);
+    answers.dispose();
+    answers = answerMessages((m) => (QUESTION.test(m.text) ? 'Skip' : undefined));
+    assert.strictEqual(await pasteWide(), 'pasted: ');
+    assert.strictEqual(questions().length, 1);
+    assert.strictEqual(imageUploads(), 1, 'the skipped image was not uploaded');
   });
 });
