@@ -173,6 +173,8 @@ export async function uploadAsFiles(files: readonly string[], options: UploadAsF
       report(index, { file, ok: false, code: err.code, message: err.message, logId: undefined, stage: 'validate', attempts: 0 });
     }
   });
+  // the checks finish in any order: a group's first member (the one not "reused") is the file named first
+  for (const g of groups.values()) g.members.sort((a, b) => a - b);
   const ordered = [...groups.values()].sort((a, b) => a.members[0] - b.members[0]);
   await scheduler.run(
     ordered.map((g) => ({ signal: jobSignal, acquire }) => client.uploadFile({ kind: 'file', path: g.path, mime: mimeForFile(g.path) }, { signal: jobSignal, beforeSend: acquire })),
