@@ -5,9 +5,9 @@
 // other files upload. Same outcomes, order, dedupe and progress as uploadFiles.
 import { basename, resolve } from 'path';
 import { fitImage, type FitOptions, type FitResult } from './fit';
-import { uploadBytes } from './uploadBytes';
+import { uploadBytes, type BytesItem, type UploadBytesOptions } from './uploadBytes';
 import { uploadFiles, type FileOutcome, type UploadFilesOptions } from './uploadFiles';
-import { LarkImageCode, validateImageFiles } from './validate';
+import { LarkImageCode, validateImageBytes, validateImageFiles } from './validate';
 import { UploadError } from './larkErrors';
 import { LocalCode } from './types';
 
@@ -57,4 +57,52 @@ export async function uploadFilesWithFit(files: readonly string[], options: Uplo
   }
   await Promise.all([plainRun, ...uploads]);
   return outcomes;
+}
+
+/** Formats Lark refuses (234011) that sharp decodes; HEIC needs an HEVC decoder sharp lacks. */
+const CONVERTIBLE = /\.(svg|avif|heif|hif)$/i;
+
+/** True when a failure with `code` for the file (or pasted name) `filePath` can be cured by fitting it. */
+export function isFittable(code: number, filePath: string): boolean {
+  if (code === LarkImageCode.FileTooLarge || code === LarkImageCode.ResolutionTooLarge) return true;
+  return code === LarkImageCode.UnsupportedFormat && CONVERTIBLE.test(filePath);
+}
+
+/**
+ * uploadBytes, fitting first the items Lark would refuse (size, dimensions, a convertible format:
+ * isFittable), one at a time; `uploaded`: the bytes that went up for each item (the fitted ones
+ * when fitted). `onFitStart` is told before each fit.
+ */
+export async function uploadBytesWithFit(
+  items: readonly BytesItem[],
+  options: UploadBytesOptions & { onFitStart?: (name: string, index: number) => void },
+): Promise<{ outcomes: FitFileOutcome[]; uploaded: BytesItem[] }> {
+  const { onFitStart, ...rest } = options;
+  const outcomes = new Array<FitFileOutcome>(items.length);
+  const uploaded = [...items];
+  const fits = new Map<number, NonNullable<FitFileOutcome['fit']>>();
+  const send: number[] = [];
+  for (const [i, item] of items.entries()) {
+    const check = validateImageBytes(item.bytes, rest.imageType, item.name);
+    if (check.ok || !isFittable(check.code, item.name ?? '')) {
+      send.push(i);
+      continue;
+    }
+    onFitStart?.(item.name ?? '', i);
+    try {
+      const fitted = await fitImage({ bytes: item.bytes, name: item.name }, { imageType: rest.imageType, signal: rest.signal });
+      uploaded[i] = { bytes: fitted.bytes, name: item.name };
+      fits.set(i, { original: fitted.original, ...(fitted.firstFrameOnly ? { firstFrameOnly: true } : {}) });
+      send.push(i);
+    } catch (e) {
+      const err = e instanceof UploadError ? e : new UploadError(LocalCode.FileUnreadable, `Cannot fit ${item.name || 'the pasted image'}: ${e instanceof Error ? e.message : String(e)}`);
+      outcomes[i] = { file: item.name ?? '', ok: false, code: err.code, message: err.message, logId: undefined, stage: 'validate', info: undefined, attempts: 0 };
+    }
+  }
+  const sent = await uploadBytes(send.map((i) => uploaded[i]), rest);
+  sent.forEach((o, k) => {
+    const fit = fits.get(send[k]);
+    outcomes[send[k]] = fit ? { ...o, fit } : o;
+  });
+  return { outcomes, uploaded };
 }

@@ -8,6 +8,7 @@
 // target app already owns (by the history, or, with no history, because the target can download
 // it) is left as is; one that cannot be re-keyed says why. vscode-free:
 // every effect is an injected dependency.
+import { IMAGE_KEY_PATTERN } from '../constants';
 import { hashBytes } from './dedupe';
 import { UploadError } from './larkErrors';
 import type { UploadRecord } from './history';
@@ -22,7 +23,7 @@ export interface KeyOccurrence {
 }
 
 /** A Lark image key not glued to a longer word (the hover's pattern, IMAGE_KEY_PATTERN, with a left boundary). */
-const KEY_IN_TEXT = /(?<![A-Za-z0-9_-])img_[A-Za-z0-9][A-Za-z0-9_-]*/g;
+const KEY_IN_TEXT = new RegExp(`(?<![A-Za-z0-9_-])${IMAGE_KEY_PATTERN.source}`, 'g');
 
 /** Every occurrence of a key `isKey` accepts (the hover's rule: in history, or a new-style key), in text order. */
 export function findImageKeys(text: string, isKey: (key: string) => boolean): KeyOccurrence[] {

@@ -5,22 +5,13 @@
 // that file (upload.ts, options.fit), which clears the entry on success or replaces it.
 import * as vscode from 'vscode';
 import { Command, DIAGNOSTIC_SOURCE } from '../constants';
-import { LarkImageCode } from '../core/validate';
+import { isFittable } from '../core/fitFiles';
 import type { ImageType } from '../core/types';
 import { isUploadRecord } from '../core/history';
 import type { UploadDiagnostics } from './diagnostics';
 
 /** How a file Lark refuses goes up after all: fitted (images API) or as a file (files API). */
 export type FitMode = 'fit' | 'asFile';
-
-/** Formats Lark refuses (234011) that sharp decodes; HEIC needs an HEVC decoder sharp lacks. */
-const CONVERTIBLE = /\.(svg|avif|heif|hif)$/i;
-
-/** True when a failure with `code` for the file at `filePath` can be cured by fitting it. */
-export function isFittable(code: number, filePath: string): boolean {
-  if (code === LarkImageCode.FileTooLarge || code === LarkImageCode.ResolutionTooLarge) return true;
-  return code === LarkImageCode.UnsupportedFormat && CONVERTIBLE.test(filePath);
-}
 
 /** Lark's files cannot stand in for an avatar: Upload as a file only for `message`. */
 export function canUploadAsFile(imageType: ImageType): boolean {

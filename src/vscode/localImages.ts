@@ -11,11 +11,11 @@ import type { LocalReference, NotLocalReason, ScanResult } from '../core/localRe
 import { applyChanges, type TrackedRange } from '../core/trackRanges';
 import { DedupeIndex } from '../core/dedupe';
 import { uploadFiles, type FileOutcome } from '../core/uploadFiles';
-import { uploadFilesWithFit } from '../core/fitFiles';
+import { isFittable, uploadFilesWithFit } from '../core/fitFiles';
 import { isTokenError } from '../core/larkErrors';
 import { LocalCode } from '../core/types';
 import { withCancellableProgress } from './feedback';
-import { askToFit, isFittable } from './fitPrompt';
+import { askToFit } from './fitPrompt';
 import { recordOutcomes, uploadTargetOf } from './record';
 import { readSettings, type LarkSettings } from './settings';
 import { pipelineErrorLogger, schedulerFor, type UploadServices } from './upload';

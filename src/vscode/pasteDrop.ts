@@ -13,15 +13,13 @@ import { renderTemplate } from '../core/templates';
 import { planInsertions } from '../core/insertContext';
 import { uploadBytes, type BytesItem } from '../core/uploadBytes';
 import { uploadFiles, type FileOutcome } from '../core/uploadFiles';
-import { uploadFilesWithFit, type FitFileOutcome } from '../core/fitFiles';
-import { fitImage } from '../core/fit';
-import { UploadError } from '../core/larkErrors';
-import { LarkImageCode, validateImageBytes } from '../core/validate';
+import { isFittable, uploadBytesWithFit, uploadFilesWithFit } from '../core/fitFiles';
+import { LarkImageCode } from '../core/validate';
 import { LocalCode, MAX_IMAGE_BYTES } from '../core/types';
 import type { UploadRecord } from '../core/history';
 import type { PastedCopies } from '../core/pastedCopies';
 import { withCancellableProgress } from './feedback';
-import { askToFit, isFittable } from './fitPrompt';
+import { askToFit } from './fitPrompt';
 import { recordOutcomes, uploadTargetOf, type OutcomeSubject } from './record';
 import { pasteDropLanguages, readSettings, type LarkSettings } from './settings';
 import { announce, copyKeys, keysOf, pipelineErrorLogger, schedulerFor, urisFromCommandArgs, type UploadServices } from './upload';
@@ -162,7 +160,7 @@ async function uploadSources(
     const items = bytes.map((j) => bytesItems[j]);
     const [fromFiles, fromBytes] = await Promise.all([
       paths.length ? (fit ? uploadFilesWithFit : uploadFiles)(paths.map((j) => (sources[pathIndexes[j]] as { uri: vscode.Uri }).uri.fsPath), common) : Promise.resolve([]),
-      items.length ? (fit ? uploadBytesWithFit(items, common, services) : uploadBytes(items, common).then((o) => ({ outcomes: o, uploaded: items }))) : Promise.resolve({ outcomes: [], uploaded: [] }),
+      items.length ? (fit ? uploadBytesWithFit(items, { ...common, onFitStart: (name) => services.log.info(`fitting pasted ${name || 'image'}`) }) : uploadBytes(items, common).then((o) => ({ outcomes: o, uploaded: items }))) : Promise.resolve({ outcomes: [], uploaded: [] }),
     ]);
     fromFiles.forEach((o, k) => (outcomes[pathIndexes[paths[k]]] = o));
     fromBytes.outcomes.forEach((o, k) => (outcomes[bytesIndexes[bytes[k]]] = o));
@@ -189,40 +187,6 @@ async function uploadSources(
 function refusable(o: FileOutcome, source: ImageSource): boolean {
   if (o.ok || o.stage !== 'validate') return false;
   return isFittable(o.code, source.kind === 'bytes' ? source.name : source.uri.path);
-}
-
-/**
- * uploadBytes, fitting first the items Lark would refuse (size, dimensions, a convertible format),
- * one at a time; `uploaded`: the bytes that went up for each item (the fitted ones when fitted).
- */
-async function uploadBytesWithFit(items: readonly BytesItem[], options: Parameters<typeof uploadBytes>[1], services: UploadServices): Promise<{ outcomes: FitFileOutcome[]; uploaded: BytesItem[] }> {
-  const outcomes = new Array<FitFileOutcome>(items.length);
-  const uploaded = [...items];
-  const fits = new Map<number, NonNullable<FitFileOutcome['fit']>>();
-  const send: number[] = [];
-  for (const [i, item] of items.entries()) {
-    const check = validateImageBytes(item.bytes, options.imageType, item.name);
-    if (check.ok || !isFittable(check.code, item.name ?? '')) {
-      send.push(i);
-      continue;
-    }
-    services.log.info(`fitting pasted ${item.name || 'image'}`);
-    try {
-      const fitted = await fitImage({ bytes: item.bytes, name: item.name }, { imageType: options.imageType, signal: options.signal });
-      uploaded[i] = { bytes: fitted.bytes, name: item.name };
-      fits.set(i, { original: fitted.original, ...(fitted.firstFrameOnly ? { firstFrameOnly: true } : {}) });
-      send.push(i);
-    } catch (e) {
-      const err = e instanceof UploadError ? e : new UploadError(LocalCode.FileUnreadable, `Cannot fit ${item.name || 'the pasted image'}: ${e instanceof Error ? e.message : String(e)}`);
-      outcomes[i] = { file: item.name ?? '', ok: false, code: err.code, message: err.message, logId: undefined, stage: 'validate', info: undefined, attempts: 0 };
-    }
-  }
-  const sent = await uploadBytes(send.map((i) => uploaded[i]), options);
-  sent.forEach((o, k) => {
-    const fit = fits.get(send[k]);
-    outcomes[send[k]] = fit ? { ...o, fit } : o;
-  });
-  return { outcomes, uploaded };
 }
 
 /**

@@ -23,21 +23,10 @@ import { uploadFiles, type FileOutcome } from '../../src/core/uploadFiles';
 import { UploadError } from '../../src/core/larkErrors';
 import { LocalCode } from '../../src/core/types';
 import { startLarkServer, type Fault, type LarkServer, type LarkServerOptions } from '../larkServer/server';
+import { prng } from '../support/prng';
 
 const UPLOAD = '/open-apis/im/v1/images';
 const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 40 };
-
-/** mulberry32: a small seeded PRNG, so a failing random run can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

@@ -22,20 +22,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { HistoryReadError, UploadHistory, type HistoryStorage, type UploadRecord } from '../../src/core/history';
+import { prng } from '../support/prng';
 
 const BASE = 'https://open.larksuite.com';
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A HistoryStorage over one JSON file. set() writes a temp file next to it, fsyncs it and renames

@@ -5,18 +5,7 @@ import * as assert from 'assert';
 import { findImageReferences, type ImageReference } from '../../src/core/references';
 import { markdownDocument } from '../bench/references';
 import { oracleMarkdownReferences } from './referencesOracle';
-
-/** mulberry32: a small seeded generator, so that a failure names the document that shows it. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as random } from '../support/prng';
 
 const LABELS = ['logo', 'Logo', 'my  logo', 'pic', 'two\nlines', 'x\\]y', 'web', 'key', 'missing'];
 

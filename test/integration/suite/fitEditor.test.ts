@@ -16,32 +16,12 @@ import { UploadsTreeProvider } from '../../../src/vscode/uploadsView';
 import { formatKb } from '../../../src/vscode/format';
 import type { LarkServer } from '../../larkServer/server';
 import { gradientPng } from '../../support/pngMaker';
-import { signedInToStandIn, waitFor, type ShownMessage } from './helpers';
+import { captureMessages, signedInToStandIn, waitFor } from './helpers';
 
 const config = () => vscode.workspace.getConfiguration('larkImageUpload');
 const IMAGE_KEY = /^img_v\d+_[A-Za-z0-9_-]+$/;
 const FILE_KEY = /^file_v\d+_[A-Za-z0-9_-]+$/;
 const QUESTION = /exceeds? Lark's limits/;
-
-/**
- * Until disposed, every notification is recorded and answered by `answer` (the question of a
- * batch with "Fit and Upload" etc.; everything else dismissed), as a user would click.
- */
-function answerMessages(answer: (m: ShownMessage) => string | undefined): { shown: ShownMessage[]; dispose(): void } {
-  const window = vscode.window as unknown as Record<string, unknown>;
-  const names = { error: 'showErrorMessage', warning: 'showWarningMessage', info: 'showInformationMessage' } as const;
-  const originals = Object.fromEntries(Object.values(names).map((n) => [n, window[n]]));
-  const shown: ShownMessage[] = [];
-  for (const [severity, name] of Object.entries(names) as [ShownMessage['severity'], string][]) {
-    window[name] = (text: unknown, ...rest: unknown[]) => {
-      const items = rest.map((r) => (typeof r === 'string' ? r : (r as { title?: unknown })?.title)).filter((t): t is string => typeof t === 'string');
-      const message = { severity, text: String(text), items };
-      shown.push(message);
-      return Promise.resolve(answer(message));
-    };
-  }
-  return { shown, dispose: () => Object.assign(window, originals) };
-}
 
 suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark server)', function () {
   this.timeout(60000);
@@ -49,7 +29,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
   let server: LarkServer;
   let dir: string;
   let n = 0;
-  let answers: ReturnType<typeof answerMessages> | undefined;
+  let answers: ReturnType<typeof captureMessages> | undefined;
 
   const imageUploads = () => server.requests.filter((r) => r.method === 'POST' && r.path === '/open-apis/im/v1/images' && r.status === 200).length;
   const questions = () => (answers?.shown ?? []).filter((m) => QUESTION.test(m.text));
@@ -107,7 +87,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
     const ok = small('ok.png');
     const big = wide('big.png');
     let uploadedBeforeQuestion = -1;
-    answers = answerMessages((m) => {
+    answers = captureMessages((m) => {
       if (!QUESTION.test(m.text)) return undefined;
       uploadedBeforeQuestion = imageUploads();
       return 'Fit and Upload';
@@ -133,7 +113,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
 
   test('ask -> Upload as Files: the files endpoint gets it unchanged, the record holds its file_key, the clipboard a file message', async () => {
     const big = wide('as-file.png');
-    answers = answerMessages((m) => (QUESTION.test(m.text) ? 'Upload as Files' : undefined));
+    answers = captureMessages((m) => (QUESTION.test(m.text) ? 'Upload as Files' : undefined));
     const summary = await upload([big]);
     assert.strictEqual(questions().length, 1);
     const entry = summary.files?.[0];
@@ -160,7 +140,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
 
   test('ask -> Skip: today\'s behaviour, a Problems entry (234039); Fit from its failed entry in the uploads view uploads it and clears the entry', async () => {
     const big = wide('skip.png');
-    answers = answerMessages((m) => (QUESTION.test(m.text) ? 'Skip' : undefined));
+    answers = captureMessages((m) => (QUESTION.test(m.text) ? 'Skip' : undefined));
     const summary = await upload([big]);
     assert.strictEqual(questions().length, 1);
     assert.ok(!summary.outcomes[0].ok && summary.outcomes[0].code === 234039, JSON.stringify(summary.outcomes));
@@ -181,7 +161,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
 
   test('quick fixes from the Problems panel (an SVG, 234011): Fit to Lark\'s limits and upload, Upload as a file; Fit draws it as a PNG', async () => {
     await config().update('fitImages', 'never', vscode.ConfigurationTarget.Global);
-    answers = answerMessages(() => undefined);
+    answers = captureMessages(() => undefined);
     const vector = svg('quick-fit.svg');
     await upload([vector]);
     const uri = vscode.Uri.file(vector);
@@ -202,7 +182,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
 
   test('always: fitted without a question; the uploads view and the hover show original → fitted', async () => {
     await config().update('fitImages', 'always', vscode.ConfigurationTarget.Global);
-    answers = answerMessages(() => undefined);
+    answers = captureMessages(() => undefined);
     const big = wide('always.png');
     const summary = await upload([big]);
     assert.strictEqual(questions().length, 0);
@@ -226,7 +206,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
 
   test('never: no question, the Problems entry keeps the quick fixes; "Upload as a file" on an SVG (234011) sends it as a file', async () => {
     await config().update('fitImages', 'never', vscode.ConfigurationTarget.Global);
-    answers = answerMessages(() => undefined);
+    answers = captureMessages(() => undefined);
     const big = wide('never.png');
     const vector = svg('never.svg');
     const summary = await upload([big, vector]);
@@ -252,7 +232,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
 
   test('a refusal fitting cannot cure (an empty file, 234010) gets no quick fix', async () => {
     await config().update('fitImages', 'never', vscode.ConfigurationTarget.Global);
-    answers = answerMessages(() => undefined);
+    answers = captureMessages(() => undefined);
     const empty = path.join(dir, `${n++}-empty.png`);
     fs.writeFileSync(empty, '');
     await upload([empty]);
@@ -267,7 +247,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
     const ok = small('kept.png');
     const big = wide('cancelled.png');
     const controller = new AbortController();
-    answers = answerMessages((m) => (QUESTION.test(m.text) ? 'Fit and Upload' : undefined));
+    answers = captureMessages((m) => (QUESTION.test(m.text) ? 'Fit and Upload' : undefined));
     // the progress notification says "Fitting …": Cancel at that moment
     const window = vscode.window as unknown as { withProgress: typeof vscode.window.withProgress };
     const original = window.withProgress;
@@ -304,7 +284,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
 
   test('dedupe: the same image fitted again reuses its fitted key; an upload as a file never answers an image upload', async () => {
     await config().update('fitImages', 'always', vscode.ConfigurationTarget.Global);
-    answers = answerMessages(() => undefined);
+    answers = captureMessages(() => undefined);
     const big = wide('twice.png');
     const copy = path.join(dir, `${n++}-twice-copy.png`);
     fs.copyFileSync(big, copy);
@@ -341,7 +321,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
 
   test('local images, always: a Markdown reference to a 12001-px PNG is replaced by the key of a 12000-px image, no question', async () => {
     await config().update('fitImages', 'always', vscode.ConfigurationTarget.Global);
-    answers = answerMessages(() => undefined);
+    answers = captureMessages(() => undefined);
     const big = wide('local-always.png');
     const doc = await markdownNaming(big);
     const summary = await uploadLocal(doc);
@@ -352,7 +332,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
   });
 
   test('local images, ask: one question with only Fit and Skip (a file_key cannot stand in a Markdown image); Fit replaces the reference', async () => {
-    answers = answerMessages((m) => (QUESTION.test(m.text) ? 'Fit and Upload' : undefined));
+    answers = captureMessages((m) => (QUESTION.test(m.text) ? 'Fit and Upload' : undefined));
     const big = wide('local-ask.png');
     const doc = await markdownNaming(big);
     const summary = await uploadLocal(doc);
@@ -364,7 +344,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
 
   test('local images, never: an Error (234039) on the reference offers "Fit to Lark\'s limits and upload", which replaces it by a 12000-px image', async () => {
     await config().update('fitImages', 'never', vscode.ConfigurationTarget.Global);
-    answers = answerMessages(() => undefined);
+    answers = captureMessages(() => undefined);
     const big = wide('local-never.png');
     const doc = await markdownNaming(big);
     const summary = await uploadLocal(doc);
@@ -416,7 +396,7 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
 
   test('paste, always: a pasted 12001-px screenshot (bytes, no file) is fitted, and the key of a 12000-px image is inserted', async () => {
     await config().update('fitImages', 'always', vscode.ConfigurationTarget.Global);
-    answers = answerMessages(() => undefined);
+    answers = captureMessages(() => undefined);
     const text = await pasteWide();
     assert.strictEqual(questions().length, 0);
     assert.strictEqual(storedWidthIn(text), 12000, 'Lark got the fitted image');
@@ -424,13 +404,13 @@ suite('Fitting and upload as a file in the editor (real VS Code + stand-in Lark 
   });
 
   test('paste, ask: one question with only Fit and Skip; Fit inserts the key of the fitted image, Skip inserts nothing', async () => {
-    answers = answerMessages((m) => (QUESTION.test(m.text) ? 'Fit and Upload' : undefined));
+    answers = captureMessages((m) => (QUESTION.test(m.text) ? 'Fit and Upload' : undefined));
     const text = await pasteWide();
     assert.strictEqual(questions().length, 1, JSON.stringify(answers.shown));
     assert.deepStrictEqual(questions()[0].items, ['Fit and Upload', 'Skip']);
     assert.strictEqual(storedWidthIn(text), 12000);
     answers.dispose();
-    answers = answerMessages((m) => (QUESTION.test(m.text) ? 'Skip' : undefined));
+    answers = captureMessages((m) => (QUESTION.test(m.text) ? 'Skip' : undefined));
     assert.strictEqual(await pasteWide(), 'pasted: ');
     assert.strictEqual(questions().length, 1);
     assert.strictEqual(imageUploads(), 1, 'the skipped image was not uploaded');

@@ -130,10 +130,11 @@ export interface ShownMessage {
 
 /**
  * Until disposed, records the notifications shown through `vscode.window.show*Message` and
- * answers each with undefined (as if dismissed). Extension code and these tests share the
- * extension's API object, so the extension's own messages are recorded too.
+ * answers each with `answer`'s button (a user's click; by default undefined: dismissed). Extension
+ * code and these tests share the extension's API object, so the extension's own messages are
+ * recorded too.
  */
-export function captureMessages(): { readonly shown: ShownMessage[]; texts(severity?: ShownMessage['severity']): string[]; dispose(): void } {
+export function captureMessages(answer: (m: ShownMessage) => string | undefined = () => undefined): { readonly shown: ShownMessage[]; texts(severity?: ShownMessage['severity']): string[]; dispose(): void } {
   const window = vscode.window as unknown as Record<string, unknown>;
   const names = { error: 'showErrorMessage', warning: 'showWarningMessage', info: 'showInformationMessage' } as const;
   const originals = Object.fromEntries(Object.values(names).map((n) => [n, window[n]]));
@@ -141,8 +142,9 @@ export function captureMessages(): { readonly shown: ShownMessage[]; texts(sever
   for (const [severity, name] of Object.entries(names) as [ShownMessage['severity'], string][]) {
     window[name] = (text: unknown, ...rest: unknown[]) => {
       const items = rest.map((r) => (typeof r === 'string' ? r : (r as { title?: unknown })?.title)).filter((t): t is string => typeof t === 'string');
-      shown.push({ severity, text: String(text), items });
-      return Promise.resolve(undefined);
+      const message = { severity, text: String(text), items };
+      shown.push(message);
+      return Promise.resolve(answer(message));
     };
   }
   return {
